@@ -106,7 +106,9 @@ def _as_trials(values: np.ndarray | Sequence[np.ndarray]) -> tuple[np.ndarray, .
         out.append(np.ascontiguousarray(v, dtype=np.float64))
     n = {v.shape[1] for v in out}
     if len(n) != 1:
-        raise DataError(f"trajectories have different numbers of channels {sorted(n)}; they must agree.")
+        raise DataError(
+            f"trajectories have different numbers of channels {sorted(n)}; they must agree."
+        )
     return tuple(out)
 
 
@@ -211,8 +213,12 @@ class TimeSeries:
     def with_values(self, trials: np.ndarray | Sequence[np.ndarray], **changes: Any) -> TimeSeries:
         """A copy with new values (same dt, names, units, source unless given)."""
         kw: dict[str, Any] = dict(
-            dt=self.dt, names=self.names, units=self.units, source=self.source,
-            scaler=self.scaler, meta=self.meta,
+            dt=self.dt,
+            names=self.names,
+            units=self.units,
+            source=self.source,
+            scaler=self.scaler,
+            meta=self.meta,
         )
         kw.update(changes)
         return TimeSeries(trials, **kw)
@@ -246,11 +252,11 @@ class TimeSeries:
             raise DataError(f"train_fraction must lie in (0, 1), got {train_fraction}.")
         if self.n_trials == 1:
             v = self.trials[0]
-            k = int(round(train_fraction * len(v)))
+            k = round(train_fraction * len(v))
             if k < 2 or len(v) - k < 2:
                 raise DataError(f"a series of {len(v)} samples is too short to split.")
             return self.with_values(v[:k]), self.with_values(v[k:])
-        k = min(max(1, int(round(train_fraction * self.n_trials))), self.n_trials - 1)
+        k = min(max(1, round(train_fraction * self.n_trials)), self.n_trials - 1)
         return self.with_values(list(self.trials[:k])), self.with_values(list(self.trials[k:]))
 
     def add_noise(self, level: float, seed: int = 0) -> TimeSeries:
@@ -274,26 +280,34 @@ class TimeSeries:
                 idx.append(self.names.index(c))
             else:
                 if not -self.n_channels <= c < self.n_channels:
-                    raise DataError(f"channel index {c} out of range for {self.n_channels} channels.")
+                    raise DataError(
+                        f"channel index {c} out of range for {self.n_channels} channels."
+                    )
                 idx.append(int(c) % self.n_channels)
         sc = self.scaler
         if sc is not None:
             sc = Scaler(sc.mean[idx], sc.std[idx])
         return self.with_values(
             [v[:, idx] for v in self.trials],
-            names=[self.names[i] for i in idx], units=[self.units[i] for i in idx], scaler=sc,
+            names=[self.names[i] for i in idx],
+            units=[self.units[i] for i in idx],
+            scaler=sc,
         )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able description (no values): what a run records about its data."""
         return {
-            "dt": self.dt, "names": list(self.names), "units": list(self.units),
-            "source": self.source, "lengths": self.lengths, "n_channels": self.n_channels,
-            "scaler": self.scaler.to_dict() if self.scaler else None, "meta": self.meta,
+            "dt": self.dt,
+            "names": list(self.names),
+            "units": list(self.units),
+            "source": self.source,
+            "lengths": self.lengths,
+            "n_channels": self.n_channels,
+            "scaler": self.scaler.to_dict() if self.scaler else None,
+            "meta": self.meta,
         }
 
 
 def as_series(x: TimeSeries | np.ndarray | Sequence[np.ndarray], dt: float = 1.0) -> TimeSeries:
     """Accept a TimeSeries or raw array(s) and return a TimeSeries."""
     return x if isinstance(x, TimeSeries) else TimeSeries(x, dt=dt)
-

@@ -116,8 +116,11 @@ class ShallowPLRNN(DynamicalModel):
 
     def regularization(self) -> Tensor:
         return (
-            ((self.A - 1) ** 2).sum() + (self.W1**2).sum() + (self.W2**2).sum()
-            + (self.h1**2).sum() + (self.h2**2).sum()
+            ((self.A - 1) ** 2).sum()
+            + (self.W1**2).sum()
+            + (self.W2**2).sum()
+            + (self.h1**2).sum()
+            + (self.h2**2).sum()
         )
 
     def config(self) -> dict[str, Any]:
