@@ -150,6 +150,17 @@ def _dysts_flows() -> Any:
     return dysts.flows
 
 
+#: Names users of the field say for some catalogue systems (lower case, no dashes).
+ALIASES = {
+    "lorenz63": "Lorenz",
+    "lorenz1963": "Lorenz",
+    "rössler": "Rossler",
+    "roessler": "Rossler",
+    "chua": "Chua",
+    "mackeyglass": "MackeyGlass",
+}
+
+
 def list_systems() -> list[str]:
     """Names of all 135 continuous dysts systems (129 ODEs and 6 delay equations), sorted."""
     return sorted(_catalogue())
@@ -165,6 +176,9 @@ def _canonical_name(name: str) -> str:
     lower = {k.lower(): k for k in cat}
     if name.lower() in lower:
         return lower[name.lower()]
+    alias = ALIASES.get(name.lower().replace("-", "").replace("_", ""))
+    if alias is not None:
+        return alias
     raise UnknownNameError(
         f"unknown system {name!r}; list_systems() gives the {len(cat)} known names."
         + did_you_mean(name, list(cat))

@@ -46,10 +46,14 @@ class ALRNN(DynamicalModel):
 
     def phi(self, z: Tensor) -> Tensor:
         """Φ*(z): identity on the first M−P units, ReLU on the last P."""
-        return torch.where(self.relu_mask.bool(), torch.relu(z), z)
+        if self.n_relu == 0:
+            return z
+        k = self.latent_dim - self.n_relu
+        return torch.cat([z[..., :k], torch.relu(z[..., k:])], dim=-1)
 
     def step(self, z: Tensor, s: Tensor | None = None) -> Tensor:
-        return self.A * z + self.phi(z) @ self.W.T + self.h + self.input_term(s)
+        out = torch.addmm(torch.addcmul(self.h, self.A, z), self.phi(z), self.W.T)
+        return out if s is None else out + self.input_term(s)
 
     def slope(self, z: Tensor) -> Tensor:
         """Diagonal of D at z, ``(B, M)``: 1 on linear units, 1[z_i > 0] on ReLU units."""
