@@ -60,6 +60,7 @@ class Recipe:
     forcing: str = "agtf"
     alpha: float | None = None
     interval: int | None = None
+    anneal: float = 0.99
     train: dict[str, Any] = field(default_factory=dict)
 
 
@@ -68,7 +69,12 @@ RECIPES: dict[str, Recipe] = {
     "shplrnn": Recipe(model={"hidden_dim": 200}),
     "shplrnn-plain": Recipe(model={"hidden_dim": 200}),
     "plrnn": Recipe(model={"latent_dim": 10}),
-    "alrnn": Recipe(model={"latent_dim": 20, "n_relu": 2}),
+    "alrnn": Recipe(
+        model={"latent_dim": 20, "n_relu": 2},
+        forcing="stf",
+        interval=16,
+        train={"window_noise": 0.05, "lr": 1e-3, "lr_end": 1e-5},
+    ),
 }
 
 #: Training length presets: "quick" is the CLI default (minutes), "full" the benchmark recipe.
@@ -266,6 +272,7 @@ def fit(
     alpha: float | None = None,
     interval: int | None = None,
     estimator: str = "geometric",
+    anneal: float | None = None,
     latent: int | None = None,
     hidden: int | None = None,
     n_relu: int | None = None,
@@ -306,6 +313,7 @@ def fit(
         alpha=alpha if alpha is not None else recipe.alpha,
         interval=interval if interval is not None else recipe.interval,
         estimator=estimator,
+        anneal=anneal if anneal is not None else recipe.anneal,
     )
     net = build_model(kind, prepared.train.n_channels, latent, hidden, n_relu, seed).to(dev)
     cfg = make_train_config(preset, epochs, seed, train_config, kind)
@@ -317,6 +325,10 @@ def fit(
             f"the training part has {max(prepared.train.lengths)} samples, fewer than one "
             f"training window ({cfg.seq_len + 1}); use a longer series or a smaller seq_len."
         )
+    from attractor.data.noise import estimate_noise
+
+    val_noise = estimate_noise(prepared.val.trials)  # standardised units, per channel
+    prepared.info["noise_estimate_val"] = val_noise.tolist()
     config = {
         "name": name or prepared.label,
         "seed": seed,
@@ -360,6 +372,7 @@ def fit(
             config=cfg,
             progress=progress,
             on_validate=checkpoint,
+            val_noise_std=val_noise,
         )
         metrics = evaluate_run(net, prepared, result)
         metrics["wall_time"] = time.perf_counter() - t_start

@@ -116,8 +116,15 @@ def validate(
     trials: Sequence[np.ndarray],
     n_traj: int = 10,
     length: int = 10_000,
+    noise_std: np.ndarray | None = None,
+    seed: int = 0,
 ) -> dict[str, float]:
-    """Cheap pooled free-run score on held-out ``trials`` (list of ``(T_k, N)``); see module doc."""
+    """Cheap pooled free-run score on held-out ``trials`` (list of ``(T_k, N)``); see module doc.
+
+    ``noise_std`` (per channel): observe the free runs with this Gaussian noise before comparing,
+    so noisy held-out data are compared with equally noisy model output
+    (:func:`attractor.data.noise.estimate_noise`).
+    """
     trials = [np.asarray(v, dtype=float) for v in trials]
     length = int(min(length, max(v.shape[0] for v in trials)))
     usable = [(k, v) for k, v in enumerate(trials) if v.shape[0] >= length]
@@ -132,6 +139,9 @@ def validate(
     gen = free_run(model, x0, length + n_trans)[:, n_trans:]
     if not _finite(gen):
         return {"D_stsp": math.inf, "D_H": math.inf, "diverged": True}
+    if noise_std is not None and np.any(np.asarray(noise_std) > 0):
+        rng = np.random.default_rng(seed)
+        gen = gen + np.asarray(noise_std) * rng.standard_normal(gen.shape)
     true_all = np.concatenate(trials, axis=0)
     ds = d_stsp(true_all, gen.reshape(-1, gen.shape[-1]))
     dh = float(np.mean([d_h(trials[k][s : s + length], gen[i]) for i, (k, s) in enumerate(starts)]))

@@ -110,8 +110,15 @@ class ShallowPLRNN(DynamicalModel):
         return d
 
     def jacobian(self, z: Tensor, s: Tensor | None = None) -> Tensor:
-        d = self.pattern(z)
-        return torch.diag_embed(self.A.expand_as(z)) + (self.W1[None] * d[:, None, :]) @ self.W2
+        # J = diag(A) + Σ_l d_l (W₁[:, l] ⊗ W₂[l, :]): one (B, L) @ (L, M²) product when M is
+        # small (the common case); for large M the (B, M, L) @ (L, M) form needs less memory.
+        m = self.latent_dim
+        if m > 32:
+            d = self.pattern(z)
+            return torch.diag_embed(self.A.expand_as(z)) + (self.W1[None] * d[:, None, :]) @ self.W2
+        outer = (self.W1.T[:, :, None] * self.W2[:, None, :]).reshape(self.hidden_dim, m * m)
+        jac = (self.pattern(z) @ outer).reshape(-1, m, m)
+        return jac + torch.diag_embed(self.A.expand(jac.shape[0], m))
 
     def norm_bound(self) -> float:
         w1 = torch.linalg.matrix_norm(self.W1, ord=2)

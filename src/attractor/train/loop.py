@@ -134,12 +134,15 @@ def train(
     config: TrainConfig | None = None,
     progress: Progress | None = None,
     on_validate: Callable[[TrainResult], None] | None = None,
+    val_noise_std: np.ndarray | None = None,
 ) -> TrainResult:
     """Train ``model`` on standardised ``train_trials`` (each ``(T_k, N)``).
 
     ``val_trials`` (held-out, same units) drive validation and best-checkpoint selection; without
-    them the last state is kept. ``on_validate`` is called after every validation with the
-    current result (the run directory uses it to checkpoint, so Ctrl-C or a crash loses little).
+    them the last state is kept; ``val_noise_std`` (per channel) is the held-out data's
+    observation-noise level, added to the free runs before comparing. ``on_validate`` is called
+    after every validation with the current result (the run directory uses it to checkpoint, so
+    Ctrl-C or a crash loses little).
     """
     cfg = config or TrainConfig()
     cfg.check()
@@ -205,7 +208,9 @@ def train(
             }
             if val_trials is not None and (epoch % cfg.validate_every == 0 or epoch == cfg.epochs):
                 model.eval()
-                latest = validate(model, val_trials, cfg.val_trajectories, cfg.val_length)
+                latest = validate(
+                    model, val_trials, cfg.val_trajectories, cfg.val_length, val_noise_std
+                )
                 model.train()
                 row.update({"D_stsp": latest["D_stsp"], "D_H": latest["D_H"]})
                 score = latest["D_stsp"]
