@@ -13,6 +13,8 @@ Usage::
     python benchmarks/lorenz63.py --models shplrnn --seeds 3 --preset quick
     python benchmarks/lorenz63.py --systems Thomas,Chua,ArnoldBeltramiChildress --seeds 1 \
         --json benchmarks/results/nonpolynomial.json
+    python benchmarks/lorenz63.py --seeds-per-model shplrnn=5,alrnn=3 \
+        --also Thomas,Chua,ArnoldBeltramiChildress     # one pool: Lorenz + one seed elsewhere
 
 Prints one table and writes JSON (per job and medians) to ``--json``.
 """
@@ -105,6 +107,12 @@ def main() -> None:
     ap.add_argument("--systems", default="lorenz63")
     ap.add_argument("--models", default="shplrnn,alrnn")
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument(
+        "--seeds-per-model", default="", help="e.g. shplrnn=5,alrnn=3 (overrides --seeds)"
+    )
+    ap.add_argument(
+        "--also", default="", help="more systems, first model, one seed, in the same pool"
+    )
     ap.add_argument("--noise", type=float, default=0.05)
     ap.add_argument("--preset", default="full")
     ap.add_argument("--epochs", type=int, default=None)
@@ -113,6 +121,17 @@ def main() -> None:
     ap.add_argument("--json", default="benchmarks/results/lorenz63.json")
     args = ap.parse_args()
 
+    per_model = dict(kv.split("=") for kv in args.seeds_per_model.split(",") if kv)
+    models = args.models.split(",")
+    triples = [
+        (s, m, k)
+        for s in args.systems.split(",")
+        for m in models
+        for k in range(int(per_model.get(m, args.seeds)))
+    ]
+    triples += [(s, models[0], 0) for s in args.also.split(",") if s]
+    # longest jobs first (the first model is the slowest), so the pool packs well
+    triples.sort(key=lambda t: models.index(t[1]))
     specs = [
         {
             "system": s,
@@ -123,10 +142,9 @@ def main() -> None:
             "epochs": args.epochs,
             "out": args.out,
         }
-        for s in args.systems.split(",")
-        for m in args.models.split(",")
-        for k in range(args.seeds)
+        for s, m, k in triples
     ]
+    systems = list(dict.fromkeys(t[0] for t in triples))
     t0 = time.perf_counter()
     ctx = mp.get_context("spawn")
     with ctx.Pool(args.workers, maxtasksperchild=1) as pool:
@@ -144,11 +162,11 @@ def main() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"{args.preset} recipe, noise {args.noise}, {args.seeds} seed(s)")
+    table = Table(title=f"{args.preset} recipe, noise {args.noise}")
     for col in (
         "system",
         "model",
-        "ok",
+        "runs ok",
         "D_stsp",
         "D_H",
         "PE(20)",
@@ -160,10 +178,12 @@ def main() -> None:
     ):
         table.add_column(col, justify="right")
     summary = []
-    for s in args.systems.split(","):
+    for s in systems:
         floor = data_floor(s, 50_000)
-        for m in args.models.split(","):
+        for m in models:
             rs = [r for r in rows if r["system"] == s and r["model"] == m]
+            if not rs:
+                continue
             med = {
                 k: median(rs, k)
                 for k in ("D_stsp", "D_H", "PE(20)", "lambda_max", "vpt_lyapunov_times", "wall_s")
