@@ -381,7 +381,8 @@ def fit(
             on_validate=checkpoint,
             val_noise_std=val_noise,
         )
-        metrics = evaluate_run(net, prepared, result)
+        metrics = evaluate_run(net, prepared, result, keep_generated=figures)
+        generated = metrics.pop("generated", None)
         metrics["wall_time"] = time.perf_counter() - t_start
         if out_dir is None:
             return runs.Run(Path("."), config, net, prepared.train.scaler, metrics, result.history)
@@ -389,7 +390,7 @@ def fit(
         runs.write_history(partial / runs.HISTORY, result.history)
         np.save(partial / runs.TEST_DATA, prepared.test_raw)
         if figures:
-            write_figures(partial, net, prepared, result.history, metrics)
+            write_figures(partial, net, prepared, result.history, metrics, generated)
         metrics["wall_time"] = time.perf_counter() - t_start
         runs.write_json(partial / runs.METRICS, metrics)
         final = runs.finalise(partial, out_dir / run_name)
@@ -429,9 +430,16 @@ def _summary(metrics: dict[str, Any]) -> dict[str, Any]:
 
 
 def evaluate_run(
-    model: DynamicalModel, prepared: PreparedData, result: TrainResult
+    model: DynamicalModel,
+    prepared: PreparedData,
+    result: TrainResult,
+    keep_generated: bool = False,
 ) -> dict[str, Any]:
-    """Test metrics of the selected model plus a training summary."""
+    """Test metrics of the selected model plus a training summary.
+
+    ``keep_generated``: also return the protocol's free run (standardised units) under
+    ``"generated"``, so the figures reuse it instead of simulating again.
+    """
     from attractor.metrics.forecast import valid_prediction_time
     from attractor.metrics.protocol import evaluate, free_run
 
@@ -442,7 +450,7 @@ def evaluate_run(
         else np.concatenate(prepared.test.trials)
     )
     dt = prepared.test.dt
-    m = evaluate(model, test, dt=dt)
+    m = evaluate(model, test, dt=dt, return_generated=keep_generated)
     # valid prediction time: median over start points spread through the test set
     horizon = min(2_000, len(test) // 2)
     starts = np.linspace(0, len(test) - horizon - 1, VPT_STARTS).astype(int)
@@ -479,8 +487,13 @@ def write_figures(
     prepared: PreparedData,
     history: Sequence[dict[str, Any]],
     metrics: dict[str, Any],
+    generated: np.ndarray | None = None,
 ) -> None:
-    """Attractor, time series, spectra and training curves, in data units."""
+    """Attractor, time series, spectra and training curves, in data units.
+
+    ``generated``: the evaluation's free run from the first test point (standardised units,
+    transient dropped); simulated here when not given.
+    """
     from attractor import plots
     from attractor.metrics.protocol import TRANSIENT_FRACTION, free_run
 
@@ -488,7 +501,10 @@ def write_figures(
     test_std = prepared.test.trials[0]
     n = len(test_std)
     n_trans = round(TRANSIENT_FRACTION * n)
-    gen_std = free_run(model, test_std[0], n + n_trans)[n_trans:]
+    if generated is not None and len(generated) >= n:
+        gen_std = np.asarray(generated)[:n]
+    else:
+        gen_std = free_run(model, test_std[0], n + n_trans)[n_trans:]
     sc = prepared.train.scaler
     true = sc.inverse(test_std)
     gen = sc.inverse(gen_std) if np.isfinite(gen_std).all() else gen_std
