@@ -1,0 +1,134 @@
+"""Figures of memory-task runs and HMM emulation.
+
+- :func:`plot_n_reached` — N reached (and N trained) against epoch; one or several runs.
+- :func:`plot_timescales_vs_n` — mean trained τ and mean τ_net against N; one or several runs.
+- :func:`plot_robustness` — relative accuracy against perturbation size ε (W and τ), and the
+  single-neuron ablations of the fastest and slowest neurons.
+- :func:`plot_hmm_statistics` — symbol frequencies and transition matrices, RNN vs HMM.
+
+Like :mod:`attractor.plots`, figures are drawn on the Agg canvas without pyplot and written
+atomically (via :func:`attractor.runs.atomic_write_bytes`).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from attractor.runs import atomic_write_bytes
+
+Runs = Mapping[str, Sequence[Mapping[str, Any]]]
+
+
+def _save(fig: Figure, path: str | Path) -> Path:
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return atomic_write_bytes(Path(path), buf.getvalue())
+
+
+def _as_runs(data: Sequence[Mapping[str, Any]] | Runs, label: str = "run") -> Runs:
+    return data if isinstance(data, Mapping) else {label: data}
+
+
+def plot_n_reached(history: Sequence[Mapping[str, Any]] | Runs, path: str | Path) -> Path:
+    """N reached (solid) and N being trained (dotted) against epoch."""
+    fig = Figure(figsize=(6, 4))
+    ax = fig.add_subplot()
+    for i, (label, rows) in enumerate(_as_runs(history).items()):
+        c = f"C{i}"
+        ep = np.array([r["epoch"] for r in rows])
+        reached = np.array([r.get("n_reached") or np.nan for r in rows], dtype=float)
+        ax.step(ep, reached, where="post", color=c, label=f"{label}: reached")
+        ax.plot(ep, [r["n"] for r in rows], ":", color=c, lw=1, label=f"{label}: trained")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("N")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_timescales_vs_n(per_n: Sequence[Mapping[str, Any]] | Runs, path: str | Path) -> Path:
+    """Mean trained τ (left) and mean τ_net (right) against N."""
+    fig = Figure(figsize=(10, 4))
+    ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    for i, (label, rows) in enumerate(_as_runs(per_n).items()):
+        n = [r["N"] for r in rows]
+        tau = [r.get("tau_mean") for r in rows]
+        if any(t is not None for t in tau):
+            ax1.plot(n, [np.nan if t is None else t for t in tau], "o-", color=f"C{i}", label=label)
+        ax2.plot(n, [r["tau_net_mean"] for r in rows], "o-", color=f"C{i}", label=label)
+    ax1.set(xlabel="N", ylabel="mean trained τ (steps)", title="single-neuron τ")
+    ax2.set(xlabel="N", ylabel="mean τ_net (steps)", title="network-mediated τ_net")
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_robustness(
+    results: Mapping[str, Any] | Mapping[str, Mapping[str, Any]], path: str | Path
+) -> Path:
+    """Relative accuracy vs ε for W and τ perturbations, and ablation of single neurons."""
+    runs = results if "perturb_W" not in results else {"run": results}
+    fig = Figure(figsize=(12, 4))
+    axw, axt, axa = (fig.add_subplot(1, 3, k) for k in (1, 2, 3))
+    for i, (label, r) in enumerate(runs.items()):
+        c = f"C{i}"
+        eps = r.get("epsilons", [])
+        if "perturb_W" in r:
+            axw.plot(eps, r["perturb_W"], "o-", color=c, label=label)
+        if "perturb_tau" in r:
+            axt.plot(eps, r["perturb_tau"], "o-", color=c, label=label)
+        for j, kind in enumerate(("fastest", "slowest")):
+            vals = r.get(f"ablation_{kind}")
+            if vals:
+                x = np.full(len(vals), 2 * i + j) + np.linspace(-0.2, 0.2, len(vals))
+                axa.plot(x, vals, "o", color=c, alpha=0.7, label=f"{label}" if j == 0 else None)
+    axw.set(xscale="log", xlabel="ε", ylabel="relative accuracy", title="W ← W + ε‖W‖ d")
+    axt.set(xscale="log", xlabel="ε", ylabel="relative accuracy", title="τ ← τ + ε‖τ‖ |d|")
+    ticks = [f"{lab}\n{k}" for lab in runs for k in ("fastest", "slowest")]
+    axa.set_xticks(range(len(ticks)), ticks, fontsize=7)
+    axa.set(ylabel="relative accuracy", title="single-neuron ablation")
+    for ax in (axw, axt, axa):
+        ax.grid(alpha=0.3)
+        ax.axhline(1.0, color="grey", lw=0.8)
+        ax.legend(fontsize=8)
+    n = next(iter(runs.values())).get("N")
+    fig.suptitle(f"robustness at N = {n}")
+    return _save(fig, path)
+
+
+def plot_hmm_statistics(metrics: Mapping[str, Any], path: str | Path) -> Path:
+    """Symbol frequencies (bars) and transition matrices, HMM (exact) vs RNN (sampled)."""
+    fig = Figure(figsize=(12, 3.8))
+    ax = fig.add_subplot(1, 3, 1)
+    f_h, f_r = np.asarray(metrics["frequencies_hmm"]), np.asarray(metrics["frequencies_rnn"])
+    x = np.arange(len(f_h))
+    ax.bar(x - 0.2, f_h, 0.4, label="HMM")
+    ax.bar(x + 0.2, f_r, 0.4, label="RNN")
+    ax.set(
+        xticks=x,
+        xlabel="symbol",
+        ylabel="frequency",
+        title=f"max |Δ| = {metrics['frequency_error']:.3f}",
+    )
+    ax.legend(fontsize=8)
+    for k, (key, title) in enumerate((("transitions_hmm", "HMM"), ("transitions_rnn", "RNN"))):
+        a = fig.add_subplot(1, 3, k + 2)
+        m = np.asarray(metrics[key])
+        im = a.imshow(m, vmin=0, vmax=1, cmap="viridis")
+        for (i, j), v in np.ndenumerate(m):
+            a.text(j, i, f"{v:.2f}", ha="center", va="center", color="w", fontsize=8)
+        a.set(xlabel="next symbol", ylabel="symbol", title=f"P(x_t+1 | x_t): {title}")
+        fig.colorbar(im, ax=a, fraction=0.046)
+    fig.suptitle(
+        f"{metrics.get('hmm', 'HMM')}: transition max |Δ| = {metrics['transition_error']:.3f}"
+    )
+    return _save(fig, path)
