@@ -175,6 +175,13 @@ def fit(
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     out: Path = typer.Option(Path("runs"), help="Directory for run directories and the run index."),
     name: str | None = typer.Option(None, help="Name of the run (default: data-model)."),
+    parallel: bool = typer.Option(
+        False, "--parallel", help="Solve the forced rollout in parallel over time (Newton)."
+    ),
+    seq_len: int | None = typer.Option(
+        None, "--seq-len", help="Training window length T̃ (long windows suit --parallel)."
+    ),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="Windows per step S."),
 ) -> None:
     """Reconstruct a dynamical system from data and write a run directory."""
     import attractor
@@ -203,6 +210,11 @@ def fit(
         out=out,
         name=name,
         progress=RichProgress(console=err_console),
+        parallel=parallel,
+        train_config={
+            k: v for k, v in (("seq_len", seq_len), ("batch_size", batch_size)) if v is not None
+        }
+        or None,
     )
     _print_metrics(run.metrics, f"{run.config['data'].get('source')} — {run.model.kind}")
     out_console.print(f"run directory: [bold]{run.path}[/]")
@@ -341,6 +353,20 @@ def models() -> None:
     for k in sorted(MODELS):
         table.add_row(k, MODELS[k].summary)
     out_console.print(table)
+
+
+from attractor.cli_analysis import register as _register_analysis  # noqa: E402
+
+_register_analysis(app)
+
+
+from attractor.cli_tasks import register as register_tasks  # noqa: E402
+
+register_tasks(app)
+
+from attractor.cli_bench import register as register_bench  # noqa: E402
+
+register_bench(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point alternative

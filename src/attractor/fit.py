@@ -75,6 +75,8 @@ RECIPES: dict[str, Recipe] = {
         interval=16,
         train={"window_noise": 0.05, "lr": 1e-3, "lr_end": 1e-5},
     ),
+    # deep diagonal SSM: sparse forcing (its Jacobian is autograd-only, so adaptive GTF is costly)
+    "ssm": Recipe(forcing="stf", interval=16, train={"lr": 1e-3, "lr_end": 1e-5, "seq_len": 64}),
 }
 
 #: Training length presets: "quick" is the CLI default (minutes), "full" the benchmark recipe.
@@ -297,6 +299,7 @@ def fit(
     train_config: dict[str, Any] | None = None,
     progress: Progress | None = None,
     figures: bool = True,
+    parallel: bool = False,
 ):
     """Reconstruct the dynamics behind ``data`` and return the :class:`~attractor.runs.Run`.
 
@@ -305,6 +308,8 @@ def fit(
     ``forcing``: ``agtf`` (default for PL models), ``gtf`` (with ``alpha``), ``stf`` (with
     ``interval``) or ``none``. ``preset``: ``quick`` (minutes) or ``full`` (benchmark length);
     ``epochs`` and ``train_config`` override it. With ``out=None`` nothing is written.
+    ``parallel=True`` solves the forced rollout in parallel over time by Newton (GTF-DEER), for
+    long windows, e.g. ``train_config={"seq_len": 10_000, "batch_size": 1}``.
     """
     from attractor import runindex, runs
 
@@ -324,6 +329,8 @@ def fit(
     )
     net = build_model(kind, prepared.train.n_channels, latent, hidden, n_relu, seed).to(dev)
     cfg = make_train_config(preset, epochs, seed, train_config, kind)
+    if parallel:  # forced rollout solved by Newton over time (attractor.train.parallel_rollout)
+        cfg.rollout = "parallel"
     if (
         min(prepared.train.lengths) < cfg.seq_len + 1
         and max(prepared.train.lengths) < cfg.seq_len + 1
@@ -341,6 +348,7 @@ def fit(
         "seed": seed,
         "device": str(dev),
         "preset": preset,
+        "parallel": cfg.rollout == "parallel",
         "model": {
             "kind": net.kind if kind not in RECIPES else kind,
             "config": net.config(),

@@ -14,7 +14,14 @@ from typing import Any
 from attractor.errors import ConfigError, UnknownNameError, did_you_mean
 from attractor.models.alrnn import ALRNN
 from attractor.models.base import DynamicalModel
+from attractor.models.baselines import LastValue, MeanValue
+from attractor.models.gated import GRU, LSTM, DiagGRU, DiagLSTM
+from attractor.models.leaky import LeakyRNN
 from attractor.models.plrnn import PLRNN, ShallowPLRNN
+from attractor.models.reservoir import EchoStateNetwork
+from attractor.models.rpy_esn import ReservoirPyESN
+from attractor.models.sindy import SINDy
+from attractor.models.ssm import DiagonalSSM
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,17 @@ MODELS: dict[str, ModelEntry] = {
     "shplrnn-plain": ModelEntry(ShallowPLRNN, {"clipped": False}, "shallow PLRNN, plain ReLU"),
     "plrnn": ModelEntry(PLRNN, {}, "vanilla PLRNN, z' = A z + W ReLU(z) + h"),
     "alrnn": ModelEntry(ALRNN, {}, "almost-linear RNN, last P units ReLU"),
+    "gru": ModelEntry(GRU, {}, "standard GRU cell (dense recurrent weights)"),
+    "lstm": ModelEntry(LSTM, {}, "standard LSTM cell, state [h; c]"),
+    "diaggru": ModelEntry(DiagGRU, {}, "diagonal GRU (ParaGRU-style), diagonal Jacobian"),
+    "diaglstm": ModelEntry(DiagLSTM, {}, "diagonal LSTM (ParaLSTM-style), 2×2 block Jacobian"),
+    "leaky": ModelEntry(LeakyRNN, {}, "leaky RNN with learnable per-neuron τ (memory tasks)"),
+    "ssm": ModelEntry(DiagonalSSM, {}, "deep diagonal linear state-space model (S4D-style)"),
+    "esn": ModelEntry(EchoStateNetwork, {}, "echo-state network, ridge readout (ours)"),
+    "esn-rpy": ModelEntry(ReservoirPyESN, {}, "echo-state network built by reservoirpy"),
+    "sindy": ModelEntry(SINDy, {}, "SINDy polynomial vector field (pysindy), RK4 map"),
+    "naive-last": ModelEntry(LastValue, {}, "naive baseline: repeat the last value"),
+    "naive-mean": ModelEntry(MeanValue, {}, "naive baseline: the training mean"),
 }
 
 

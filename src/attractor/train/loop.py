@@ -35,6 +35,7 @@ from attractor.errors import ConfigError, DataError, TrainingError
 from attractor.metrics.protocol import validate
 from attractor.models.base import DynamicalModel
 from attractor.train.forcing import Forcing, GeneralizedForcing
+from attractor.train.parallel_rollout import parallel_forced_rollout
 from attractor.train.progress import Progress
 from attractor.train.rollout import forced_rollout
 
@@ -58,7 +59,7 @@ class TrainConfig:
     patience: int | None = None
     time_budget: float | None = None
     max_recoveries: int = 5
-    rollout: str = "auto"
+    rollout: str = "auto"  # "auto" | "adjoint" | "autograd" | "parallel" (Newton over time)
     seed: int = 0
 
     def check(self) -> None:
@@ -69,6 +70,10 @@ class TrainConfig:
             raise ConfigError(f"learning rates must be positive, got {self.lr} → {self.lr_end}.")
         if self.reg < 0 or self.window_noise < 0:
             raise ConfigError("reg and window_noise must be ≥ 0.")
+        if self.rollout not in ("auto", "adjoint", "autograd", "parallel"):
+            raise ConfigError(
+                f"unknown rollout {self.rollout!r}; use auto, adjoint, autograd or parallel."
+            )
         if self.time_budget is not None and self.time_budget <= 0:
             raise ConfigError(f"time_budget must be positive seconds, got {self.time_budget}.")
 
@@ -174,14 +179,19 @@ def train(
     progress.start(cfg.epochs, f"{model.kind or 'model'}")
     try:
         for epoch in range(1, cfg.epochs + 1):
-            losses = []
+            losses, newton_iters = [], []
             for _ in range(cfg.steps_per_epoch):
                 x = sampler.sample(cfg.batch_size, gen)
                 if cfg.window_noise:
                     x = x + cfg.window_noise * torch.randn(x.shape, generator=gen).to(x)
                 forcing.update(model, x, step)
                 alphas = forcing.alphas(cfg.seq_len).to(dtype=dtype, device=device)
-                pred = model.observe(forced_rollout(model, x, alphas, mode=cfg.rollout))
+                if cfg.rollout == "parallel":
+                    zp, info = parallel_forced_rollout(model, x, alphas, return_info=True)
+                    newton_iters.append((info.iterations, info.fallback))
+                    pred = model.observe(zp)
+                else:
+                    pred = model.observe(forced_rollout(model, x, alphas, mode=cfg.rollout))
                 mse = torch.mean((pred - x[:, 1:]) ** 2)
                 loss = mse + cfg.reg * model.regularization() if cfg.reg else mse
                 opt.zero_grad(set_to_none=True)
@@ -206,6 +216,9 @@ def train(
                 "alpha": forcing.alpha,
                 "lr": opt.param_groups[0]["lr"],
             }
+            if newton_iters:  # mean Newton iterations per step, and sequential fallbacks
+                row["newton_iters"] = float(np.mean([k for k, _ in newton_iters]))
+                row["newton_fallbacks"] = sum(fb for _, fb in newton_iters)
             if val_trials is not None and (epoch % cfg.validate_every == 0 or epoch == cfg.epochs):
                 model.eval()
                 latest = validate(
