@@ -112,15 +112,19 @@ def test_kill_9_then_resume(tmp_path, reference):
     assert _metrics(path) == _metrics(reference)
 
 
-def test_process_pool_and_ray_give_the_same_metrics(tmp_path, reference):
+def test_process_pool_gives_the_same_metrics(tmp_path, reference):
     spec = make_spec(SYSTEMS, models=MODELS, seeds="0", **TINY)
     pool = tmp_path / "pool.sqlite"
     assert run_sweep(spec, pool, workers=2).ran == 6
     assert _metrics(pool) == _metrics(reference)
+
+
+def test_local_ray_gives_the_same_metrics(tmp_path, reference):
+    # one job on a real local Ray instance (worker start-up and imports dominate the cost)
     ray_store = tmp_path / "ray.sqlite"
-    small = make_spec("Lorenz", models=MODELS, seeds="0", **TINY)
-    assert run_sweep(small, ray_store, executor="ray", workers=2).ran == 2
-    ref = {k: v for k, v in _metrics(reference).items() if k[0] == "Lorenz"}
+    small = make_spec("Lorenz", models="naive-mean", seeds="0", **TINY)
+    assert run_sweep(small, ray_store, executor="ray", workers=1).ran == 1
+    ref = {k: v for k, v in _metrics(reference).items() if k[:2] == ("Lorenz", "naive-mean")}
     assert _metrics(ray_store) == ref
 
 

@@ -22,7 +22,7 @@ SMALL = {
     "diaglstm": {"latent_dim": 8},
     "leaky": {"latent_dim": 6, "n_inputs": 0},
     "ssm": {"width": 4, "modes": 2, "layers": 2},
-    "esn": {"reservoir": 12},
+    "esn": {"reservoir": 12, "connectivity": 0.5},
     "naive-last": {},
     "naive-mean": {},
 }

@@ -75,6 +75,18 @@ RECIPES: dict[str, Recipe] = {
         interval=16,
         train={"window_noise": 0.05, "lr": 1e-3, "lr_end": 1e-5},
     ),
+    # gated cells: 32 hidden units (the LSTM's state is [h; c]); untuned defaults, sparse forcing.
+    # Their identity readout lives in (−1, 1) while z-scored data reach ±2–3, so they are
+    # baselines here, not reconstruction models (see models/gated.py).
+    **{
+        name: Recipe(
+            model={"latent_dim": latent},
+            forcing="stf",
+            interval=16,
+            train={"lr": 1e-3, "lr_end": 1e-5},
+        )
+        for name, latent in (("gru", 32), ("diaggru", 32), ("lstm", 64), ("diaglstm", 64))
+    },
     # deep diagonal SSM: sparse forcing (its Jacobian is autograd-only, so adaptive GTF is costly)
     "ssm": Recipe(forcing="stf", interval=16, train={"lr": 1e-3, "lr_end": 1e-5, "seq_len": 64}),
 }

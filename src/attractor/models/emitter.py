@@ -2,9 +2,14 @@
 
 ::
 
-    h_t = ReLU(W h_{t−1} + B ξ_t + b),     ξ_t ~ N(0, σ² I_D)
-    y_t = hard Gumbel-softmax(V h_t + c)   ∈ {0, 1}^S, one-hot (straight-through gradient)
+    h_t = ReLU(W h_{t−1} + B ξ_t + b),     ξ_t ~ N(0, σ² I_D),  D = ``noise_dim`` (default 2)
+    s_t = softmax((V h_t + c + g_t) / τ),  g_t ~ Gumbel(0, 1)^S   (relaxed sample, ``hard=False``)
+    y_t = onehot(argmax s_t) − sg(s_t) + s_t ∈ {0, 1}^S   (hard, straight-through gradient)
 
+Initialisation ``W = 0.8 I + 0.1 N(0, 1/H)``, ``B ~ N(0, 1/D)``: a slow, contracting recurrence
+driven by low-dimensional noise, so hidden states (and hence symbols) persist over several
+steps like the HMM's hidden state (stay probability 0.9); a full-rank, std-1 noise input
+(D = H) swamps the recurrence and the emitted symbols come out nearly independent.
 Shapes: ``h`` ``(B, H)``, ``ξ`` ``(B, D)``, emissions ``(B, T, S)``. Sequences start from
 ``h = 0`` and run ``warmup`` unrecorded steps first, so emitted sequences are (close to)
 stationary like the HMM's. With σ = 0 the network is an autonomous piecewise-linear map whose
@@ -32,10 +37,10 @@ class NoiseDrivenRNN(nn.Module):
     def __init__(
         self,
         hidden: int = 64,
-        noise_dim: int | None = None,
+        noise_dim: int | None = 2,
         n_symbols: int = 3,
         noise_std: float = 1.0,
-        gumbel_tau: float = 1.0,
+        gumbel_tau: float = 0.5,
     ) -> None:
         super().__init__()
         if hidden < 1:
@@ -43,11 +48,12 @@ class NoiseDrivenRNN(nn.Module):
         if n_symbols < 2:
             raise ConfigError(f"at least 2 symbols are needed, got {n_symbols}.")
         self.hidden = int(hidden)
-        self.noise_dim = int(noise_dim or hidden)
+        self.noise_dim = int(noise_dim or hidden)  # None: full-rank noise (D = H)
         self.n_symbols = int(n_symbols)
         self.noise_std = float(noise_std)
         self.gumbel_tau = float(gumbel_tau)
-        self.W = nn.Parameter(torch.randn(hidden, hidden) * (0.9 / math.sqrt(hidden)))
+        w = 0.8 * torch.eye(hidden) + torch.randn(hidden, hidden) * (0.1 / math.sqrt(hidden))
+        self.W = nn.Parameter(w)
         self.B = nn.Parameter(torch.randn(hidden, self.noise_dim) / math.sqrt(self.noise_dim))
         self.b = nn.Parameter(torch.zeros(hidden))
         self.readout = nn.Linear(hidden, n_symbols)
@@ -86,11 +92,23 @@ class NoiseDrivenRNN(nn.Module):
             -torch.log(torch.rand(logits.shape, generator=generator).clamp(1e-10, 1 - 1e-7))
         )
         soft = torch.softmax((logits + gumbel.to(dev)) / self.gumbel_tau, dim=-1)
-        y = soft
-        if hard:  # straight-through: one-hot forward, soft gradient backward
-            one = torch.nn.functional.one_hot(soft.argmax(-1), self.n_symbols).to(soft)
-            y = one - soft.detach() + soft
+        y = self.straight_through(soft) if hard else soft
         return (y, states) if return_states else y
+
+    @staticmethod
+    def straight_through(soft: Tensor) -> Tensor:
+        """One-hot of ``argmax soft`` forward, the gradient of ``soft`` backward."""
+        one = torch.nn.functional.one_hot(soft.argmax(-1), soft.shape[-1]).to(soft)
+        return one - soft.detach() + soft
+
+    @torch.no_grad()
+    def cap_spectral_norm(self, max_norm: float) -> None:
+        """Rescale ``W`` so that ‖W‖₂ ≤ ``max_norm``. With ``max_norm`` < 1 the noise-free map
+        ``h ↦ ReLU(W h + b)`` is a contraction (ReLU is 1-Lipschitz), so it has exactly one
+        fixed point and every trajectory converges to it."""
+        norm = float(torch.linalg.matrix_norm(self.W, 2))
+        if norm > max_norm:
+            self.W.mul_(max_norm / norm)
 
     @torch.no_grad()
     def free_run(self, h0: Tensor, steps: int) -> Tensor:

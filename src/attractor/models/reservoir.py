@@ -52,7 +52,9 @@ def reservoir_matrix(
     w = w * (torch.rand(r, r, generator=generator, dtype=torch.float64) < connectivity)
     radius = torch.linalg.eigvals(w).abs().max()
     if radius == 0:
-        raise ConfigError("the random reservoir came out all zero; raise connectivity.")
+        raise ConfigError(
+            "the random reservoir has spectral radius 0 (too sparse); raise connectivity."
+        )
     return (w * (rho / radius)).float()
 
 
