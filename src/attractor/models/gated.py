@@ -34,6 +34,7 @@ Init as PyTorch: every weight and bias ``~ U(±1/√H)``.
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from typing import Any, ClassVar
 
 import torch
@@ -89,9 +90,9 @@ class _Gated(DynamicalModel):
 
         return to_dense(self.jacobian_compact(z, s), self.jacobian_structure)
 
+    @abstractmethod
     def jacobian_compact(self, z: Tensor, s: Tensor | None = None) -> Tensor:
         """``∂F/∂z`` in ``jacobian_structure``'s compact form (see the module docstring)."""
-        raise NotImplementedError
 
 
 class GRU(_Gated):
