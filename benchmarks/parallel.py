@@ -14,8 +14,9 @@ Sections (``--sections``, comma-separated; all by default):
   200, batch 16) and with parallel GTF on long windows (``--long-seq-len``, batch
   ``--long-batch``), same seed, same wall-clock budget ``--budget`` seconds each.
 
-Every timing is one measurement on a shared 2-core CPU with ``torch.set_num_threads(1)`` (the
-sequential loop cannot use more threads usefully and the two methods must see the same machine);
+Every timing is one measurement on a shared 2-core CPU with ``torch.set_num_threads(--threads)``
+(default 1; both methods always see the same thread count — the sequential loop's tiny per-step
+operations cannot use a second core, the parallel path's large batched ones can);
 the ratios compare runs made back to back. Prints one table per section and writes JSON to
 ``--json`` (rewritten after every measurement, so a killed run keeps what it had).
 
@@ -305,7 +306,9 @@ def main() -> None:
     ap.add_argument("--long-batch", type=int, default=4)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default="benchmarks/results/parallel.json")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads for both methods.")
     args = ap.parse_args()
+    torch.set_num_threads(max(1, args.threads))
     out = Path(args.json)
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
     ts = [int(t) for t in args.ts.split(",")]
