@@ -262,6 +262,27 @@ def build_model(
     return create(kind, obs_dim, **kw)
 
 
+def build_forcing(
+    kind: str,
+    preset: str,
+    forcing: str | None = None,
+    alpha: float | None = None,
+    interval: int | None = None,
+    estimator: str = "geometric",
+    anneal: float | None = None,
+):
+    """The forcing for ``kind``: explicit arguments first, then the model's recipe, then the
+    preset's annealing rate (one place that resolves them, for ``fit`` and the benchmarks)."""
+    recipe = RECIPES.get(kind.lower(), Recipe())
+    return make_forcing(
+        forcing or recipe.forcing,
+        alpha=alpha if alpha is not None else recipe.alpha,
+        interval=interval if interval is not None else recipe.interval,
+        estimator=estimator,
+        anneal=_first_set(anneal, recipe.anneal, PRESET_ANNEAL.get(preset, 0.999)),
+    )
+
+
 def _first_set(*values: Any) -> Any:
     return next(v for v in values if v is not None)
 
@@ -330,15 +351,8 @@ def fit(
     get_entry(kind)  # unknown model → clear error before any work
     dev = resolve_device(device)
     prepared = prepare_data(data, noise, seed, embed, lag, dim, n_train)
-    recipe = RECIPES.get(kind, Recipe())
-    forcing_name = forcing or recipe.forcing
-    forcing_obj = make_forcing(
-        forcing_name,
-        alpha=alpha if alpha is not None else recipe.alpha,
-        interval=interval if interval is not None else recipe.interval,
-        estimator=estimator,
-        anneal=_first_set(anneal, recipe.anneal, PRESET_ANNEAL.get(preset, 0.999)),
-    )
+    forcing_name = forcing or RECIPES.get(kind, Recipe()).forcing
+    forcing_obj = build_forcing(kind, preset, forcing, alpha, interval, estimator, anneal)
     net = build_model(kind, prepared.train.n_channels, latent, hidden, n_relu, seed).to(dev)
     cfg = make_train_config(preset, epochs, seed, train_config, kind)
     if parallel:  # forced rollout solved by Newton over time (attractor.train.parallel_rollout)

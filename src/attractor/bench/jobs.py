@@ -86,16 +86,8 @@ def _run(job: Job, result: dict[str, Any], timings: dict[str, Any]) -> None:
     from attractor.bench import protocols
     from attractor.data.noise import estimate_noise
     from attractor.data.systems import load_system
-    from attractor.fit import (
-        PRESET_ANNEAL,
-        RECIPES,
-        Recipe,
-        build_model,
-        make_train_config,
-        prepare_data,
-    )
+    from attractor.fit import build_forcing, build_model, make_train_config, prepare_data
     from attractor.models.registry import get_entry
-    from attractor.train.forcing import make_forcing
     from attractor.train.loop import train
 
     st = job.settings
@@ -105,11 +97,7 @@ def _run(job: Job, result: dict[str, Any], timings: dict[str, Any]) -> None:
     prepared = prepare_data(job.system, noise=st.noise or None, seed=job.seed, n_train=st.n_train)
     timings["data_s"] = time.perf_counter() - t
 
-    recipe = RECIPES.get(kind, Recipe())
-    anneal = recipe.anneal if recipe.anneal is not None else PRESET_ANNEAL.get(st.preset, 0.999)
-    forcing = make_forcing(
-        recipe.forcing, alpha=recipe.alpha, interval=recipe.interval, anneal=anneal
-    )
+    forcing = build_forcing(kind, st.preset)
     model = build_model(kind, prepared.train.n_channels, None, None, None, job.seed)
     overrides = {"time_budget": st.budget_seconds} if st.budget_seconds else None
     cfg = make_train_config(st.preset, st.epochs, job.seed, overrides, kind)

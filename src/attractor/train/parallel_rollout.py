@@ -36,7 +36,7 @@ from torch import Tensor
 from attractor.models.base import DynamicalModel
 from attractor.parallel.newton import DEFAULT_MAX_ITER, NewtonResult, newton_solve
 from attractor.parallel.scan import apply, reverse_adjoint_time_major, scale, transpose
-from attractor.train.rollout import _pad, forcing_weights
+from attractor.train.rollout import forcing_inputs
 
 
 @dataclass(frozen=True)
@@ -246,15 +246,7 @@ def parallel_forced_rollout(
     :class:`~attractor.parallel.newton.NewtonResult` (iterations, residuals, fallback).
     """
     opts = options or NewtonOptions()
-    m = model.latent_dim
-    t_len = x.shape[1] - 1
-    if not torch.is_tensor(alpha):
-        alpha = torch.full((t_len,), float(alpha), dtype=x.dtype, device=x.device)
-    alpha = alpha.to(dtype=x.dtype, device=x.device).expand(t_len)
-    w = forcing_weights(alpha, model.obs_dim, m)
-    xpad = _pad(x[:, 1:], m)
-    if z0 is None:
-        z0 = model.encode(x[:, 0])
+    w, xpad, z0 = forcing_inputs(model, x, alpha, z0)
     params = [p for p in model.parameters() if p.requires_grad]
     info: list[NewtonResult] = []
     pred = _ParallelRollout.apply(z0, xpad, w, s, model, opts, info, *params)

@@ -54,6 +54,22 @@ def _pad(x: Tensor, latent_dim: int) -> Tensor:
     return torch.cat([x, x.new_zeros(b, t, latent_dim - n)], dim=-1)
 
 
+def forcing_inputs(
+    model: DynamicalModel, x: Tensor, alpha: Tensor | float, z0: Tensor | None
+) -> tuple[Tensor, Tensor, Tensor]:
+    """What every forced rollout needs from ``x`` ``(B, T+1, N)``: the weights ``w`` ``(T, M)``,
+    the padded targets ``P x_{1:T}`` ``(B, T, M)`` and the start state (default
+    ``encode(x_0)``)."""
+    m = model.latent_dim
+    t_len = x.shape[1] - 1
+    if not torch.is_tensor(alpha):
+        alpha = torch.full((t_len,), float(alpha), dtype=x.dtype, device=x.device)
+    alpha = alpha.to(dtype=x.dtype, device=x.device).expand(t_len)
+    w = forcing_weights(alpha, model.obs_dim, m)
+    xpad = _pad(x[:, 1:], m)
+    return w, xpad, (model.encode(x[:, 0]) if z0 is None else z0)
+
+
 @torch.no_grad()
 def _forward(
     model: DynamicalModel, z0: Tensor, xpad: Tensor, w: Tensor, s: Tensor | None
@@ -141,14 +157,7 @@ def forced_rollout(
     ``model.observe(...)`` with ``x[:, 1:]``.
     """
     m = model.latent_dim
-    t_len = x.shape[1] - 1
-    if not torch.is_tensor(alpha):
-        alpha = torch.full((t_len,), float(alpha), dtype=x.dtype, device=x.device)
-    alpha = alpha.to(dtype=x.dtype, device=x.device).expand(t_len)
-    w = forcing_weights(alpha, model.obs_dim, m)
-    xpad = _pad(x[:, 1:], m)
-    if z0 is None:
-        z0 = model.encode(x[:, 0])
+    w, xpad, z0 = forcing_inputs(model, x, alpha, z0)
     if mode == "auto":
         mode = "adjoint" if m <= ADJOINT_MAX_LATENT else "autograd"
     if mode == "adjoint":
@@ -158,7 +167,7 @@ def forced_rollout(
         raise ValueError(f"unknown rollout mode {mode!r}; use 'adjoint', 'autograd' or 'auto'.")
     preds = []
     z = z0
-    for t in range(t_len):
+    for t in range(xpad.shape[1]):
         p = model.step(z, None if s is None else s[:, t])
         preds.append(p)
         z = torch.lerp(p, xpad[:, t], w[t])
