@@ -198,3 +198,20 @@ def test_console_script_exit_status(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("error:") and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) <= 2
+
+
+def test_runs_started_in_the_same_second_get_distinct_directories(tmp_path, monkeypatch):
+    """Parallel jobs with one label in one second: each claims its own working directory."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from attractor import runs
+
+    monkeypatch.setattr(runs, "new_run_name", lambda label: f"20260101-000000-{label}")
+    with ThreadPoolExecutor(4) as pool:
+        claimed = list(pool.map(lambda _: runs.claim_run_dir(tmp_path, "lorenz63-alrnn"), range(8)))
+    names = [n for n, _ in claimed]
+    assert len(set(names)) == 8 and names.count("20260101-000000-lorenz63-alrnn") == 1
+    assert all(p.is_dir() and p.name == f".{n}.partial" for n, p in claimed)
+    (tmp_path / "20260101-000000-lorenz63-alrnn-9").mkdir()  # a finished run keeps its name
+    name, _ = runs.claim_run_dir(tmp_path, "lorenz63-alrnn")
+    assert name == "20260101-000000-lorenz63-alrnn-10"

@@ -391,14 +391,17 @@ def fit(
     config["model"]["kind"] = kind
 
     out_dir = Path(out) if out is not None else None
-    run_name = runs.new_run_name(name or f"{prepared.label}-{kind}")
-    partial = runs.partial_dir(out_dir, run_name) if out_dir else None
-    run_id = None
+    label = name or f"{prepared.label}-{kind}"
+    run_name, partial, run_id = runs.new_run_name(label), None, None
     if out_dir is not None:
-        run_id = runindex.record_start(out_dir, run_name, config)
-        partial.mkdir(parents=True, exist_ok=False)
-        runs.write_json(partial / runs.CONFIG, config)
-        runs.write_json(partial / runs.VERSIONS, runs.versions())
+        run_name, partial = runs.claim_run_dir(out_dir, label)
+        try:
+            run_id = runindex.record_start(out_dir, run_name, config)
+            runs.write_json(partial / runs.CONFIG, config)
+            runs.write_json(partial / runs.VERSIONS, runs.versions())
+        except BaseException:
+            runs.discard(partial)
+            raise
 
     def checkpoint(res: TrainResult) -> None:
         if partial is not None:

@@ -260,6 +260,28 @@ def partial_dir(out: Path, name: str) -> Path:
     return out / f".{name}.partial"
 
 
+def claim_run_dir(out: Path, label: str) -> tuple[str, Path]:
+    """A fresh run name under ``out`` and its hidden working directory, created atomically.
+
+    Two runs started in the same second with the same label (parallel jobs, scripts) get
+    ``…-2``, ``…-3``: ``mkdir`` without ``exist_ok`` is the lock, so no run ever writes into
+    another's directory.
+    """
+    base = new_run_name(label)
+    out.mkdir(parents=True, exist_ok=True)
+    for k in range(1, 10_000):
+        name = base if k == 1 else f"{base}-{k}"
+        if (out / name).exists():
+            continue
+        partial = partial_dir(out, name)
+        try:
+            partial.mkdir()
+        except FileExistsError:
+            continue
+        return name, partial
+    raise RunError(f"could not find a free run name for {base!r} under {out}.")
+
+
 def finalise(partial: Path, final: Path) -> Path:
     """Move a complete run from its hidden working name into place (fails if taken)."""
     if final.exists():

@@ -50,12 +50,14 @@ _CKPT = re.compile(r"N(\d+)\.safetensors$")
 
 
 def _start_run(out: Path, label: str, config: dict[str, Any]) -> tuple[str, Path, int]:
-    name = runs.new_run_name(label)
-    partial = runs.partial_dir(out, name)
-    run_id = runindex.record_start(out, name, config)
-    partial.mkdir(parents=True, exist_ok=False)
-    runs.write_json(partial / runs.CONFIG, config)
-    runs.write_json(partial / runs.VERSIONS, runs.versions())
+    name, partial = runs.claim_run_dir(out, label)
+    try:
+        run_id = runindex.record_start(out, name, config)
+        runs.write_json(partial / runs.CONFIG, config)
+        runs.write_json(partial / runs.VERSIONS, runs.versions())
+    except BaseException:
+        runs.discard(partial)
+        raise
     return name, partial, run_id
 
 
