@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from attractor.errors import DataError, TrainingError
+from attractor.errors import ConfigError, DataError, TrainingError
 from attractor.models import create
 from attractor.train.forcing import make_forcing
 from attractor.train.loop import TrainConfig, train
@@ -139,6 +139,22 @@ def test_time_budget_and_patience_stop_early():
         model, [data], None, make_forcing("gtf", alpha=0.2), small_cfg(epochs=1000, time_budget=0.5)
     )
     assert res.stopped == "time budget" and len(res.history) < 1000
+
+
+def test_cpu_budget_counts_this_process_cpu_seconds(monkeypatch):
+    """With budget_clock="cpu" the budget is read from the process's CPU clock, not the wall
+    clock: a CPU clock that advances 1 s per call stops training after the budgeted calls,
+    while the wall clock (barely moving) would have allowed all 1000 epochs."""
+    from attractor.train import loop
+
+    ticks = iter(range(10_000))
+    monkeypatch.setitem(loop.BUDGET_CLOCKS, "cpu", lambda: float(next(ticks)))
+    model = create("alrnn", 2, latent_dim=3, n_relu=1)
+    cfg = small_cfg(epochs=1000, time_budget=3.0, budget_clock="cpu")
+    res = train(model, [rotation_data()], None, make_forcing("gtf", alpha=0.2), cfg)
+    assert res.stopped == "time budget" and len(res.history) == 3
+    with pytest.raises(ConfigError, match="budget clock"):
+        small_cfg(budget_clock="gpu").check()
 
 
 def test_windows_longer_than_data_are_a_clear_error():

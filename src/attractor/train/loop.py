@@ -39,6 +39,14 @@ from attractor.train.parallel_rollout import parallel_forced_rollout
 from attractor.train.progress import Progress
 from attractor.train.rollout import forced_rollout
 
+#: Clocks a time budget can be measured on: elapsed wall time, or the CPU time of this process
+#: (all its threads) — the fair measure when several jobs share the cores, so a job slowed by a
+#: neighbour still gets the same amount of computation.
+BUDGET_CLOCKS: dict[str, Callable[[], float]] = {
+    "wall": time.perf_counter,
+    "cpu": time.process_time,
+}
+
 
 @dataclass
 class TrainConfig:
@@ -58,6 +66,7 @@ class TrainConfig:
     val_length: int = 10_000
     patience: int | None = None
     time_budget: float | None = None
+    budget_clock: str = "wall"  # "wall" (elapsed seconds) | "cpu" (this process's CPU seconds)
     max_recoveries: int = 5
     rollout: str = "auto"  # "auto" | "adjoint" | "autograd" | "parallel" (Newton over time)
     seed: int = 0
@@ -76,6 +85,10 @@ class TrainConfig:
             )
         if self.time_budget is not None and self.time_budget <= 0:
             raise ConfigError(f"time_budget must be positive seconds, got {self.time_budget}.")
+        if self.budget_clock not in BUDGET_CLOCKS:
+            raise ConfigError(
+                f"unknown budget clock {self.budget_clock!r}; use {' or '.join(BUDGET_CLOCKS)}."
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -154,7 +167,7 @@ def train(
     forcing = forcing or GeneralizedForcing()
     progress = progress or Progress()
     if hasattr(model, "fit_direct"):
-        return _fit_direct(model, train_trials, val_trials, cfg, progress)
+        return _fit_direct(model, train_trials, val_trials, cfg, progress, val_noise_std)
 
     param = next(model.parameters())
     dtype, device = param.dtype, param.device
@@ -174,6 +187,8 @@ def train(
     good_state = copy.deepcopy(model.state_dict())
     best_score, since_best = math.inf, 0
     t0 = time.perf_counter()
+    clock = BUDGET_CLOCKS[cfg.budget_clock]
+    c0 = clock()
     step = 0
     latest: dict[str, float] = {}
     progress.start(cfg.epochs, f"{model.kind or 'model'}")
@@ -241,7 +256,7 @@ def train(
             if cfg.patience is not None and since_best >= cfg.patience:
                 result.stopped = "no improvement"
                 break
-            if cfg.time_budget is not None and time.perf_counter() - t0 >= cfg.time_budget:
+            if cfg.time_budget is not None and clock() - c0 >= cfg.time_budget:
                 result.stopped = "time budget"
                 break
     except KeyboardInterrupt:
@@ -292,18 +307,41 @@ def _fit_direct(
     val_trials: Sequence[np.ndarray] | None,
     cfg: TrainConfig,
     progress: Progress,
+    val_noise_std: np.ndarray | None = None,
 ) -> TrainResult:
+    """Closed-form fit; with held-out data, the model's ``ridge_candidates`` (if any) are each
+    validated and the one with the lowest validation D_stsp is kept (one history row each)."""
     t0 = time.perf_counter()
-    progress.start(1, f"{model.kind or 'model'} (direct fit)")
     model.fit_direct(list(train_trials))  # type: ignore[attr-defined]
     result = TrainResult(model=model, best_epoch=1)
-    row: dict[str, Any] = {"epoch": 1, "time": time.perf_counter() - t0}
-    if val_trials is not None:
-        m = validate(model, val_trials, cfg.val_trajectories, cfg.val_length)
-        row.update({"D_stsp": m["D_stsp"], "D_H": m["D_H"]})
-        result.best_metrics = {"D_stsp": m["D_stsp"], "D_H": m["D_H"]}
-    result.history.append(row)
-    progress.epoch(1, row)
+    candidates = tuple(getattr(model, "ridge_candidates", lambda: ())())
+    progress.start(max(1, len(candidates)), f"{model.kind or 'model'} (direct fit)")
+    if val_trials is None or not candidates:
+        row: dict[str, Any] = {"epoch": 1, "time": time.perf_counter() - t0}
+        if val_trials is not None:
+            m = validate(model, val_trials, cfg.val_trajectories, cfg.val_length, val_noise_std)
+            row.update({"D_stsp": m["D_stsp"], "D_H": m["D_H"]})
+            result.best_metrics = {"D_stsp": m["D_stsp"], "D_H": m["D_H"]}
+        result.history.append(row)
+        progress.epoch(1, row)
+    else:
+        best: tuple[float, float, float] | None = None  # (D_stsp, D_H, ridge)
+        for k, beta in enumerate(candidates, start=1):
+            model.set_ridge(beta)  # type: ignore[attr-defined]
+            m = validate(model, val_trials, cfg.val_trajectories, cfg.val_length, val_noise_std)
+            row = {"epoch": k, "time": time.perf_counter() - t0, "ridge": beta}
+            row.update({"D_stsp": m["D_stsp"], "D_H": m["D_H"]})
+            result.history.append(row)
+            progress.epoch(k, row)
+            score = tuple(v if math.isfinite(v) else math.inf for v in (m["D_stsp"], m["D_H"]))
+            score = (*score, beta)
+            if best is None or score[:2] < best[:2]:
+                best, result.best_epoch = score, k
+        assert best is not None
+        model.set_ridge(best[2])  # type: ignore[attr-defined]
+        result.best_metrics = {"D_stsp": best[0], "D_H": best[1], "ridge": best[2]}
+    if hasattr(model, "release_design"):
+        model.release_design()
     progress.stop()
     result.wall_time = time.perf_counter() - t0
     return result
