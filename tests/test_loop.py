@@ -153,6 +153,21 @@ def test_cpu_budget_counts_this_process_cpu_seconds(monkeypatch):
     cfg = small_cfg(epochs=1000, time_budget=3.0, budget_clock="cpu")
     res = train(model, [rotation_data()], None, make_forcing("gtf", alpha=0.2), cfg)
     assert res.stopped == "time budget" and len(res.history) == 3
+
+
+def test_last_epoch_within_a_budget_is_validated(monkeypatch):
+    """Training stopped by the budget between validations still validates its final epoch, so
+    the best checkpoint can be the last state rather than an older validated one."""
+    from attractor.train import loop
+
+    ticks = iter(range(10_000))
+    monkeypatch.setitem(loop.BUDGET_CLOCKS, "cpu", lambda: float(next(ticks)))
+    data = rotation_data()
+    model = create("alrnn", 2, latent_dim=3, n_relu=1)
+    cfg = small_cfg(epochs=1000, validate_every=2, time_budget=3.0, budget_clock="cpu")
+    res = train(model, [data], [data], make_forcing("gtf", alpha=0.2), cfg)
+    assert len(res.history) == 3 and res.stopped == "time budget"
+    assert [("D_stsp" in row) for row in res.history] == [False, True, True]
     with pytest.raises(ConfigError, match="budget clock"):
         small_cfg(budget_clock="gpu").check()
 

@@ -234,7 +234,11 @@ def train(
             if newton_iters:  # mean Newton iterations per step, and sequential fallbacks
                 row["newton_iters"] = float(np.mean([k for k, _ in newton_iters]))
                 row["newton_fallbacks"] = sum(fb for _, fb in newton_iters)
-            if val_trials is not None and (epoch % cfg.validate_every == 0 or epoch == cfg.epochs):
+            # the last epoch a budget allows is always validated, so the best checkpoint is
+            # chosen among everything trained (not reverted to an earlier validated epoch)
+            spent = cfg.time_budget is not None and clock() - c0 >= cfg.time_budget
+            last = epoch == cfg.epochs or spent
+            if val_trials is not None and (epoch % cfg.validate_every == 0 or last):
                 model.eval()
                 latest = validate(
                     model, val_trials, cfg.val_trajectories, cfg.val_length, val_noise_std
@@ -256,7 +260,7 @@ def train(
             if cfg.patience is not None and since_best >= cfg.patience:
                 result.stopped = "no improvement"
                 break
-            if cfg.time_budget is not None and clock() - c0 >= cfg.time_budget:
+            if spent:
                 result.stopped = "time budget"
                 break
     except KeyboardInterrupt:
