@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from attractor.data import systems
 from attractor.data.series import TimeSeries
 from attractor.data.systems import SystemInfo, list_systems, load_system, system_info
-from attractor.errors import DataError, UnknownNameError
+from attractor.errors import ConfigError, DataError, UnknownNameError
 
 LORENZ_N = 4000
 
@@ -238,6 +238,18 @@ def test_stiff_fallback_gives_the_same_trajectory(monkeypatch, name):
     alt = load_system(name, **kw)
     assert ref.meta["method"] == "DOP853" and alt.meta["method"] == "LSODA"
     np.testing.assert_allclose(alt.values, ref.values, rtol=1e-5, atol=1e-6 * ref.values.std())
+
+
+def test_integration_past_its_time_limit_is_a_clear_error(monkeypatch):
+    """A trajectory that cannot be integrated within the wall-clock limit fails with one
+    sentence naming the system and the limit (a sweep records it and moves on)."""
+    monkeypatch.setattr(systems, "DEADLINE_CHECK_EVERY", 10)
+    monkeypatch.setenv(systems.MAX_SECONDS_ENV, "1e-9")
+    with pytest.raises(DataError, match=r"Lorenz.*did not finish within 1e-09 s"):
+        load_system("Lorenz", n=2000, cache=False)
+    monkeypatch.setenv(systems.MAX_SECONDS_ENV, "soon")
+    with pytest.raises(ConfigError, match="number of seconds"):
+        load_system("Lorenz", n=2000, cache=False)
 
 
 # ------------------------------------------------------------------------------ noise

@@ -83,6 +83,7 @@ import math
 import os
 import tempfile
 import textwrap
+import time
 import warnings
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -95,7 +96,7 @@ from typing import Any
 import numpy as np
 
 from attractor.data.series import TimeSeries
-from attractor.errors import DataError, UnknownNameError, did_you_mean
+from attractor.errors import ConfigError, DataError, UnknownNameError, did_you_mean
 
 #: Explicit Runge–Kutta method of ``scipy.integrate.solve_ivp`` used for every system.
 METHOD = "DOP853"
@@ -108,6 +109,14 @@ FALLBACK_METHOD = "LSODA"
 #: interval (after a grace of STIFF_GRACE evaluations); Lorenz needs ~11.
 STIFF_EVALS_PER_SAMPLE = 500
 STIFF_GRACE = 50_000
+#: Wall-clock limit (seconds) for integrating one trajectory, both methods together; a system
+#: whose right-hand side is non-smooth or extremely stiff (e.g. StickSlipOscillator, where LSODA
+#: at 1e-10 crawls) fails with a clear error instead of blocking a sweep for hours. Override with
+#: the environment variable ``ATTRACTOR_MAX_INTEGRATION_SECONDS``.
+MAX_INTEGRATION_SECONDS = 300.0
+MAX_SECONDS_ENV = "ATTRACTOR_MAX_INTEGRATION_SECONDS"
+#: The clock is read every this many right-hand-side evaluations.
+DEADLINE_CHECK_EVERY = 2_000
 #: Default number of points per dominant period (dysts' default).
 PTS_PER_PERIOD = 100
 #: Default transient, in dominant periods, integrated and dropped before the returned samples.
@@ -314,6 +323,37 @@ def _guarded(fun: Any, h: float, t_start: float = 0.0) -> Any:
     return guarded
 
 
+class _TooSlow(Exception):
+    """The integration ran past its wall-clock limit."""
+
+
+def _max_seconds() -> float:
+    raw = os.environ.get(MAX_SECONDS_ENV)
+    if raw is None:
+        return MAX_INTEGRATION_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{MAX_SECONDS_ENV} must be a number of seconds, got {raw!r}.") from None
+    if not value > 0:
+        raise ConfigError(f"{MAX_SECONDS_ENV} must be positive, got {raw!r}.")
+    return value
+
+
+def _with_deadline(fun: Any, deadline: float) -> Any:
+    """``fun`` that raises _TooSlow once ``time.perf_counter()`` passes ``deadline``."""
+    count = 0
+
+    def timed(t: float, y: np.ndarray) -> Any:
+        nonlocal count
+        count += 1
+        if count % DEADLINE_CHECK_EVERY == 0 and time.perf_counter() > deadline:
+            raise _TooSlow
+        return fun(t, y)
+
+    return timed
+
+
 def _fail(name: str, t_end: float, message: str) -> DataError:
     return DataError(
         f"integrating {name} up to t = {t_end:.6g} failed ({message.rstrip('.')}); "
@@ -337,8 +377,10 @@ def _integrate_ode(
 
     name = type(system).__name__
     t_end = float(t_eval[-1])
+    limit = _max_seconds()
+    deadline = time.perf_counter() + limit
     for method in (METHOD, FALLBACK_METHOD):
-        f = _guarded(fun, h) if method == METHOD else fun
+        f = _with_deadline(_guarded(fun, h) if method == METHOD else fun, deadline)
         try:
             with np.errstate(all="ignore"):
                 sol = solve_ivp(
@@ -346,6 +388,13 @@ def _integrate_ode(
                 )
         except _Stiff:
             continue
+        except _TooSlow:
+            raise _fail(
+                name,
+                t_end,
+                f"{method} did not finish within {limit:g} s; the right-hand side is probably "
+                f"non-smooth or very stiff. Ask for fewer samples, or raise {MAX_SECONDS_ENV}",
+            ) from None
         if sol.status != 0 or np.shape(sol.y)[-1] != len(t_eval):
             raise _fail(name, t_end, sol.message)
         break
