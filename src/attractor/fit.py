@@ -394,14 +394,7 @@ def fit(
     label = name or f"{prepared.label}-{kind}"
     run_name, partial, run_id = runs.new_run_name(label), None, None
     if out_dir is not None:
-        run_name, partial = runs.claim_run_dir(out_dir, label)
-        try:
-            run_id = runindex.record_start(out_dir, run_name, config)
-            runs.write_json(partial / runs.CONFIG, config)
-            runs.write_json(partial / runs.VERSIONS, runs.versions())
-        except BaseException:
-            runs.discard(partial)
-            raise
+        run_name, partial, run_id = runs.start_run(out_dir, label, config)
 
     def checkpoint(res: TrainResult) -> None:
         if partial is not None:

@@ -282,6 +282,22 @@ def claim_run_dir(out: Path, label: str) -> tuple[str, Path]:
     raise RunError(f"could not find a free run name for {base!r} under {out}.")
 
 
+def start_run(out: Path, label: str, config: dict[str, Any]) -> tuple[str, Path, int]:
+    """Claim a run directory, record the start in the run index and write config and versions;
+    returns ``(name, working directory, run id)``. Nothing is left behind if any step fails."""
+    from attractor import runindex
+
+    name, partial = claim_run_dir(out, label)
+    try:
+        run_id = runindex.record_start(out, name, config)
+        write_json(partial / CONFIG, config)
+        write_json(partial / VERSIONS, versions())
+    except BaseException:
+        discard(partial)
+        raise
+    return name, partial, run_id
+
+
 def finalise(partial: Path, final: Path) -> Path:
     """Move a complete run from its hidden working name into place (fails if taken)."""
     if final.exists():

@@ -49,18 +49,6 @@ RUN_KIND = "memory-task"
 _CKPT = re.compile(r"N(\d+)\.safetensors$")
 
 
-def _start_run(out: Path, label: str, config: dict[str, Any]) -> tuple[str, Path, int]:
-    name, partial = runs.claim_run_dir(out, label)
-    try:
-        run_id = runindex.record_start(out, name, config)
-        runs.write_json(partial / runs.CONFIG, config)
-        runs.write_json(partial / runs.VERSIONS, runs.versions())
-    except BaseException:
-        runs.discard(partial)
-        raise
-    return name, partial, run_id
-
-
 def _fail(out: Path, partial: Path, run_id: int, t0: float, exc: BaseException) -> None:
     runs.discard(partial)
     msg = str(exc) if isinstance(exc, AttractorError) else traceback.format_exc(limit=3)
@@ -124,7 +112,7 @@ def fit_task(
     }
     out = Path(out)
     t0 = time.perf_counter()
-    run_name, partial, run_id = _start_run(out, config["name"], config)
+    run_name, partial, run_id = runs.start_run(out, config["name"], config)
     history: list[dict[str, Any]] = []
 
     def on_reached(n: int, net: TaskNetwork, row: dict[str, Any]) -> None:
@@ -309,7 +297,7 @@ def fit_hmm(
     }
     out = Path(out)
     t0 = time.perf_counter()
-    run_name, partial, run_id = _start_run(out, config["name"], config)
+    run_name, partial, run_id = runs.start_run(out, config["name"], config)
     try:
         net, spec, history, stopped = train_hmm_emulator(cfg, progress)
         from safetensors.torch import save
