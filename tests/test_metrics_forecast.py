@@ -128,7 +128,9 @@ def test_smape_known_values():
     )
 
 
-finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
+# Zero or magnitudes in [1e-6, 1e6]: scaled by c ∈ [1e-3, 1e3] they stay normal floats; otherwise
+# the scaled inputs underflow (5e-324 · 0.5 == 0.0) and scale-freeness fails in floating point.
+finite = st.one_of(st.just(0.0), st.floats(1e-6, 1e6), st.floats(-1e6, -1e-6))
 pairs = st.tuples(st.integers(1, 30), st.integers(1, 3)).flatmap(
     lambda s: st.tuples(
         arrays(np.float64, s, elements=finite), arrays(np.float64, s, elements=finite)
