@@ -155,7 +155,10 @@ def test_lorenz_stays_on_the_attractor(lorenz):
     for ts in lorenz:
         x = ts.values
         assert abs(x[:, 2].mean() - 23.55) < 1.0
-        assert np.all(np.abs(x.mean(0) - info.mean) < 0.15 * np.asarray(info.std))
+        # x̄ and ȳ over 40 periods depend on how long the orbit stays in each lobe (seed 0 gives
+        # x̄ = 1.36 with scipy 1.17.1, −0.10 … 0.39 over 4–400 periods for other seeds), so they
+        # get a wider band than the lobe-symmetric z̄ above
+        assert np.all(np.abs(x.mean(0) - info.mean) < 0.3 * np.asarray(info.std))
         np.testing.assert_allclose(x.std(0), info.std, rtol=0.1)
         assert x[:, 2].min() > 0 and np.abs(x[:, :2]).max() < 30
 
@@ -173,8 +176,9 @@ def test_seeds_start_elsewhere_with_the_same_statistics(lorenz):
     assert 0 < lorenz[1].meta["time_offset"] < systems.SEED_OFFSET_PERIODS * period
     # after the transient the two trajectories are unrelated pointwise …
     assert np.mean(np.abs(a - b) / std) > 0.5
-    # … but sample the same attractor
-    assert np.all(np.abs(a.mean(0) - b.mean(0)) < 0.15 * std)
+    # … but sample the same attractor (x̄, ȳ: see the lobe-residence note above)
+    assert abs(a[:, 2].mean() - b[:, 2].mean()) < 0.1 * std[2]
+    assert np.all(np.abs(a.mean(0) - b.mean(0)) < 0.3 * std)
     np.testing.assert_allclose(a.std(0), b.std(0), rtol=0.1)
 
 
