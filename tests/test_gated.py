@@ -103,3 +103,51 @@ def test_lstm_needs_an_even_latent_size_of_at_least_twice_the_data():
         LSTM(2, 7)
     with pytest.raises(ConfigError, match="even"):
         create("diaglstm", 3, latent_dim=4)
+
+
+def _diag_as_dense(diag: DiagGRU) -> GRU:
+    """The dense GRU whose recurrent matrices are diag(w_r), diag(w_u), diag(w_n)."""
+    dense = GRU(diag.obs_dim, diag.latent_dim, n_inputs=diag.n_inputs).double()
+    with torch.no_grad():
+        m = diag.latent_dim
+        dense.W.copy_(torch.cat([torch.diag(w) for w in diag.W.view(3, m)]))
+        dense.b.copy_(diag.b)
+        dense.c_n.copy_(diag.c_n)
+        if diag.U is not None:
+            dense.U.copy_(diag.U)
+    return dense
+
+
+@pytest.mark.parametrize("n_inputs", [0, 3])
+def test_diag_gru_equals_the_dense_gru_with_diagonal_weights(n_inputs):
+    torch.manual_seed(5)
+    model = DiagGRU(2, 7, n_inputs=n_inputs).double()
+    dense = _diag_as_dense(model)
+    z = torch.randn(9, 7, dtype=torch.float64)
+    s = torch.randn(9, n_inputs, dtype=torch.float64) if n_inputs else None
+    torch.testing.assert_close(model.step(z, s), dense.step(z, s), rtol=1e-14, atol=1e-14)
+    torch.testing.assert_close(
+        torch.diag_embed(model.jacobian_compact(z, s)), dense.jacobian(z, s), rtol=1e-13, atol=1e-14
+    )
+    # out= (as Newton calls it, without gradients): the Jacobian is written into the buffer
+    buf = torch.full((9, 7), float("nan"), dtype=torch.float64)
+    with torch.no_grad():
+        _, jac = model.step_and_jacobian(z, s, out=buf)
+    assert jac is buf
+    torch.testing.assert_close(buf, model.jacobian_compact(z, s))
+
+
+@pytest.mark.parametrize("n_inputs", [0, 3])
+def test_diag_gru_param_vjp_equals_autograd(n_inputs):
+    torch.manual_seed(6)
+    model = DiagGRU(2, 7, n_inputs=n_inputs).double()
+    z = torch.randn(11, 7, dtype=torch.float64) * 1.3
+    s = torch.randn(11, n_inputs, dtype=torch.float64) if n_inputs else None
+    g = torch.randn(11, 7, dtype=torch.float64)
+    names = [n for n, _ in model.named_parameters() if n != "L"]  # L only enters encode()
+    params = [dict(model.named_parameters())[n] for n in names]
+    ref = torch.autograd.grad(model.step(z, s), params, g)
+    got = model.param_vjp(z, s, g)
+    assert set(got) == set(names)
+    for n, r in zip(names, ref, strict=True):
+        torch.testing.assert_close(got[n], r, rtol=1e-12, atol=1e-13)

@@ -137,11 +137,78 @@ class GRU(_Gated):
 
 
 class DiagGRU(GRU):
-    """ParaGRU-style GRU: diagonal recurrent weights, so ``J`` is diagonal."""
+    """ParaGRU-style GRU: diagonal recurrent weights, so ``J`` is diagonal.
+
+    The step, its Jacobian and the parameter vector–Jacobian product are written out per gate
+    (no ``repeat`` of the state, fused multiply–adds): on a CPU the parallel-in-time solver
+    spends most of its time here. With ``a_x = w_x ⊙ h + (U s + b)_x``::
+
+        J = u + (1−u)(1−n²) r ⊙ (w_n + ĥ (1−r) w_r) + (h − n) u (1−u) w_u,   ĥ = w_n h + c_n
+    """
 
     kind = "diaggru"
     diagonal = True
     jacobian_structure = "diagonal"
+
+    def _gates(self, h: Tensor, s: Tensor | None) -> tuple[Tensor, ...]:
+        m = self.latent_dim
+        w = self.W.view(3, m)
+        drv = self._driven(s)
+        # r and u in one fused multiply–add and one sigmoid over (n, 2, H)
+        ru = torch.sigmoid(
+            torch.addcmul(drv[..., : 2 * m].unflatten(-1, (2, m)), h.unsqueeze(-2), w[:2])
+        )
+        r, u = ru[..., 0, :], ru[..., 1, :]
+        hn = torch.addcmul(self.c_n, h, w[2])
+        n = torch.tanh(torch.addcmul(drv[..., 2 * m :], r, hn))
+        return r, u, n, hn
+
+    #: ``step_and_jacobian`` can write the Jacobian into a given buffer (``out=``).
+    jacobian_out: ClassVar[bool] = True
+
+    def step_and_jacobian(
+        self, z: Tensor, s: Tensor | None = None, *, out: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """``(F(z), J(z))``; the Jacobian ``(B, M)`` is written into ``out`` when given (and
+        gradients are off; otherwise a new tensor is returned)."""
+        r, u, n, hn = self._gates(z, s)
+        w_r, w_u, w_n = self.W.view(3, self.latent_dim)
+        # aten's tanh/sigmoid backward kernels: g (1 − n²) and g σ(1 − σ) in one pass each
+        q = torch.ops.aten.tanh_backward(1 - u, n)  # (1 − u)(1 − n²)
+        if out is None or torch.is_grad_enabled():  # out= cannot record autograd history
+            jac = torch.addcmul(u, q * r, w_n)
+        else:
+            jac = torch.addcmul(u, q * r, w_n, out=out)
+        jac.addcmul_(torch.ops.aten.sigmoid_backward(q * hn, r), w_r)
+        jac.addcmul_(torch.ops.aten.sigmoid_backward(z - n, u), w_u)
+        return torch.lerp(n, z, u), jac
+
+    def param_vjp(self, z: Tensor, s: Tensor | None, g: Tensor) -> dict[str, Tensor]:
+        """``Σ_rows (∂F(z_row, s_row)/∂θ)ᵀ g_row`` for every parameter F uses, by name.
+
+        Backpropagation through one step by hand (``a_r, a_u, a_n`` the gates' pre-activations):
+        ``ḡ_u = g (h − n) u(1−u)``, ``ḡ_n = g (1−u)(1−n²)``, ``ḡ_ĥ = ḡ_n r``,
+        ``ḡ_r = ḡ_n ĥ r(1−r)``; then ``∂W = Σ [ḡ_r; ḡ_u; ḡ_ĥ] h``, ``∂b = Σ [ḡ_r; ḡ_u; ḡ_n]``,
+        ``∂U = [ḡ_r, ḡ_u, ḡ_n]ᵀ s``, ``∂c_n = Σ ḡ_ĥ``.
+        """
+        with torch.no_grad():
+            r, u, n, hn = self._gates(z, s)
+            g_pre = torch.empty(z.shape[0], 3 * self.latent_dim, dtype=z.dtype, device=z.device)
+            m = self.latent_dim
+            g_r, g_u, g_n = g_pre[:, :m], g_pre[:, m : 2 * m], g_pre[:, 2 * m :]
+            sig_bw, tanh_bw = torch.ops.aten.sigmoid_backward, torch.ops.aten.tanh_backward
+            g_u.copy_(sig_bw(g * (z - n), u))
+            g_n.copy_(tanh_bw(g * (1 - u), n))
+            g_hn = g_n * r
+            g_r.copy_(sig_bw(g_n * hn, r))
+            grads = {
+                "W": torch.cat([(g_r * z).sum(0), (g_u * z).sum(0), (g_hn * z).sum(0)]),
+                "b": g_pre.sum(0),
+                "c_n": g_hn.sum(0),
+            }
+            if self.U is not None and s is not None:
+                grads["U"] = g_pre.T @ s
+        return grads
 
 
 class LSTM(_Gated):

@@ -70,9 +70,10 @@ def default_tolerances(dtype: torch.dtype) -> tuple[float, float]:
 class NewtonResult:
     """The solution ``states`` ``(B, T, M)`` and how it was obtained.
 
-    ``values`` and ``jacobians`` are ``step`` and ``jacobian`` evaluated at the solution's
-    previous states ``(h_0 … h_{T−1})`` (time-major: ``(T, B, M)`` and ``(T, B, …)``), kept so
-    a backward pass can reuse them; ``None`` after a sequential fallback.
+    ``values`` and ``jacobians`` are ``step`` (as ``h + r``, equal to rounding) and
+    ``jacobian`` evaluated at the solution's previous states ``(h_0 … h_{T−1})`` (time-major:
+    ``(T, B, M)`` and ``(T, B, …)``), kept so a backward pass can reuse them; ``None`` after a
+    sequential fallback.
     """
 
     states: Tensor
@@ -126,6 +127,7 @@ def newton_solve(
     atol: float | None = None,
     fallback: bool = True,
     chunk: int | None = None,
+    jacobian_out: bool = False,
 ) -> NewtonResult:
     """Solve ``h_t = step(h_{t−1}, u_t)``, ``t = 1…T``, for all t at once.
 
@@ -136,6 +138,8 @@ def newton_solve(
     :func:`default_tolerances` of the dtype. Internally everything is time-major ``(T, B, …)``.
     ``chunk``: evaluate ``step`` on blocks of this many (time-major) rows — a large speed-up on
     CPUs, where big temporaries fall out of cache; ``None`` evaluates all ``T·B`` rows at once.
+    ``jacobian_out``: ``step_and_jacobian`` takes ``out=`` (the block of the Jacobian buffer to
+    write into), which saves one copy of every Jacobian per evaluation.
     """
     if method not in METHODS:
         raise ConfigError(f"unknown Newton method {method!r}; use one of {', '.join(METHODS)}.")
@@ -161,46 +165,55 @@ def newton_solve(
     rows_total = t_len * b
     rows = rows_total if chunk is None else max(b, min(rows_total, chunk))
 
-    def both(prev: Tensor, us: list[Tensor]) -> tuple[Tensor, Tensor]:
+    def both(prev: Tensor, us: list[Tensor], out: Tensor | None) -> tuple[Tensor, Tensor]:
         if step_and_jacobian is not None:
+            if out is not None:
+                return step_and_jacobian(prev, *us, out=out)
             return step_and_jacobian(prev, *us)
         return step(prev, *us), jacobian(prev, *us)  # type: ignore[misc]
 
-    def evaluate(h: Tensor) -> tuple[Tensor, Tensor, Tensor, float, bool]:
-        """(residual, step values, Jacobians, max |residual|, converged) at the guess ``h``.
+    def evaluate(h: Tensor) -> tuple[Tensor, Tensor, float, bool]:
+        """(residual, Jacobians, max |residual|, converged) at the guess ``h``.
 
         Evaluated in row blocks of ``chunk`` (time-major) rows so that on a CPU every
-        intermediate stays in cache; the outputs are written into preallocated tensors.
+        intermediate stays in cache; the outputs are written into preallocated tensors. The
+        step values are not kept: at the solution they are ``h + r``.
+        Convergence (every ``|r| ≤ atol + rtol·|h|``) is decided per block from ``max |r|``
+        and ``max |h|`` (cheap reductions) and tested entry by entry only where those two do
+        not settle it.
         """
         hf = h.reshape(rows_total, m)
-        val = r = jac = None
-        errs, oks = [], []
+        r = jac = None
+        errs, h_max, spans = [], [], []
         for i0 in range(0, rows_total, rows):
             i1 = min(rows_total, i0 + rows)
             if i0 >= b:
                 prev = hf[i0 - b : i1 - b]
             else:
                 prev = torch.cat([h0[i0:], hf[: i1 - b]]) if i1 > b else h0[i0:i1]
-            v, j = both(prev, [u[i0:i1] for u in flat_inputs])
-            if val is None:
-                val = v.new_empty(rows_total, m)
+            out = jac[i0:i1] if (jacobian_out and jac is not None) else None
+            v, j = both(prev, [u[i0:i1] for u in flat_inputs], out)
+            if r is None:
                 r = v.new_empty(rows_total, m)
                 jac = j.new_empty(rows_total, *j.shape[1:])
-            val[i0:i1] = v
-            jac[i0:i1] = j
+            if j is not out:
+                jac[i0:i1] = j
             rc = torch.sub(v, hf[i0:i1], out=r[i0:i1])
-            ra = rc.abs()
-            errs.append(ra.max())
-            oks.append((ra <= atol + rtol * hf[i0:i1].abs()).all())
-        err = float(torch.stack(errs).max())
-        ok = bool(torch.stack(oks).all())
-        return (
-            r.view(t_len, b, m),
-            val.view(t_len, b, m),
-            jac.view(t_len, b, *jac.shape[1:]),
-            err,
-            ok,
-        )
+            # abs().amax(): an order of magnitude faster on CPU than vector_norm(·, inf)
+            errs.append(rc.abs().amax())
+            h_max.append(hf[i0:i1].abs().amax())
+            spans.append((i0, i1))
+        e = torch.stack(errs)
+        hm = torch.stack(h_max)
+        err = float(e.max())
+        ok = math.isfinite(err) and bool((e <= atol).all())
+        if not ok and math.isfinite(err) and bool((e <= atol + rtol * hm).all()):
+            ok = all(
+                bool((r[i0:i1].abs() <= atol + rtol * hf[i0:i1].abs()).all())
+                for k, (i0, i1) in enumerate(spans)
+                if float(e[k]) > atol
+            )
+        return r.view(t_len, b, m), jac.view(t_len, b, *jac.shape[1:]), err, ok
 
     def solve(jac: Tensor, r: Tensor) -> Tensor:
         a = diagonal_of(jac, structure) if method == "quasi" else jac
@@ -210,7 +223,7 @@ def newton_solve(
         h = h0.unsqueeze(0).expand(t_len, b, m).clone()
     else:
         h = init.transpose(0, 1).contiguous()
-    r, val, jac, err, ok = evaluate(h)
+    r, jac, err, ok = evaluate(h)
     residuals: list[float] = []
     lam = LM_INIT
     converged = False
@@ -227,21 +240,26 @@ def newton_solve(
         it += 1
         if method != "damped":
             h += solve(jac, r)
-            r, val, jac, err, ok = evaluate(h)
+            r, jac, err, ok = evaluate(h)
             continue
         # Levenberg–Marquardt: shrink λ after a successful step, grow it after a failed one
         while lam <= LM_MAX:
             damp = 1.0 + lam
             cand = h + solve(jac / damp, r / damp)
-            r_c, val_c, jac_c, err_c, ok_c = evaluate(cand)
+            r_c, jac_c, err_c, ok_c = evaluate(cand)
             if math.isfinite(err_c) and float((r_c * r_c).sum()) < float((r * r).sum()):
-                h, r, val, jac, err, ok = cand, r_c, val_c, jac_c, err_c, ok_c
+                h, r, jac, err, ok = cand, r_c, jac_c, err_c, ok_c
                 lam = max(LM_MIN, lam / 10)
                 break
             lam *= 10
         if lam > LM_MAX:
             break
-    result = NewtonResult(h.transpose(0, 1), it, residuals, converged, False, method, val, jac)
+    if converged:  # F(h_{t−1}) at the last evaluation (h + r): the solution, one Picard step on
+        val = h.add_(r)
+        states = val
+    else:  # the unconverged iterate itself
+        val, states = h + r, h
+    result = NewtonResult(states.transpose(0, 1), it, residuals, converged, False, method, val, jac)
     if converged or not fallback:
         return result
     warnings.warn(

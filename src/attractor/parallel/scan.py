@@ -114,25 +114,81 @@ def to_dense(a: Tensor, structure: str) -> Tensor:
 
 
 # ---------------------------------------------------------------------------- the recursion
-def _scan_time_first(a: Tensor, b: Tensor, structure: str) -> Tensor:
-    """Inclusive scan with time on dim 0 and ``x_{−1} = 0``: ``(T, ...)`` → ``(T, ...)``."""
+def _apply_add(
+    a: Tensor, x: Tensor, b: Tensor, structure: str, out: Tensor | None = None
+) -> Tensor:
+    """``a x + b``; written into ``out`` (which may be a strided view) when given."""
+    if structure == "diagonal":
+        return torch.addcmul(b, a, x) if out is None else torch.addcmul(b, a, x, out=out)
+    y = apply(a, x, structure) + b
+    return y if out is None else out.copy_(y)
+
+
+def _scan_into(a: Tensor, b: Tensor, out: Tensor, structure: str) -> Tensor:
+    """Inclusive scan with time on dim 0 and ``x_{−1} = 0``, written into ``out`` (``b``'s shape).
+
+    Pair (2i, 2i+1) into one transition; the states at the odd positions solve the half-length
+    problem (written straight into ``out[1::2]``); the even positions follow from the odd one
+    before them.
+    """
     t_len = b.shape[0]
     if t_len == 1:
-        return b
+        return out.copy_(b)
     half = t_len // 2
     a_even, a_odd = a[0 : 2 * half : 2], a[1 : 2 * half : 2]
-    b_even, b_odd = b[0 : 2 * half : 2], b[1 : 2 * half : 2]
-    # pair (2i, 2i+1) into one transition; x at the odd positions solves the half problem
-    b_pair = apply(a_odd, b_even, structure) + b_odd
+    b_pair = _apply_add(a_odd, b[0 : 2 * half : 2], b[1 : 2 * half : 2], structure)
     a_pair = compose(a_odd, a_even, structure) if half > 1 else a_odd
-    x_odd = _scan_time_first(a_pair, b_pair, structure)
-    x = torch.empty_like(b)
-    x[1::2] = x_odd
-    x[0] = b[0]
+    _scan_into(a_pair, b_pair, out[1::2], structure)
+    out[0] = b[0]
     n_even = (t_len - 1) // 2  # even positions 2, 4, … follow from the odd one before them
     if n_even:
-        x[2::2] = apply(a[2::2], x_odd[:n_even], structure) + b[2::2]
-    return x
+        _apply_add(a[2::2], out[1 : 2 * n_even : 2], b[2::2], structure, out=out[2::2])
+    return out
+
+
+def _rscan_into(c: Tensor, g: Tensor, out: Tensor, structure: str) -> Tensor:
+    """Reverse scan ``y_t = c_t y_{t+1} + g_t`` (``y_{T−1} = g_{T−1}``) written into ``out``.
+
+    ``c`` has ``T − 1`` transitions (``c_t`` maps ``y_{t+1}`` to ``y_t``), ``g`` and ``out`` T
+    rows, time on dim 0. The mirror image of :func:`_scan_into` without flipping (copying) the
+    inputs: the even positions solve the half-length problem
+    ``y_{2i} = (c_{2i} c_{2i+1}) y_{2i+2} + (c_{2i} g_{2i+1} + g_{2i})``, then each odd position
+    follows from the even one after it.
+    """
+    t_len = g.shape[0]
+    if t_len == 1:
+        return out.copy_(g)
+    n_even = (t_len + 1) // 2
+    full = n_even - 1  # pairs (2i, 2i+1) that still have a successor y_{2i+2}
+    g_pair = torch.empty_like(g[:n_even])
+    if full:
+        c_even, c_odd = c[0 : 2 * full : 2], c[1 : 2 * full : 2]
+        _apply_add(c_even, g[1 : 2 * full : 2], g[0 : 2 * full : 2], structure, out=g_pair[:full])
+    last = 2 * full  # the last even position: y_last = g_last (+ c_last g_{last+1} if T even)
+    if t_len % 2 == 0:
+        _apply_add(c[last], g[last + 1], g[last], structure, out=g_pair[full])
+    else:
+        g_pair[full] = g[last]
+    c_pair = compose(c_even, c_odd, structure) if full else c[:0]
+    _rscan_into(c_pair, g_pair, out[0::2], structure)
+    n_odd = t_len // 2
+    odd_inner = n_even - 1 if t_len % 2 else n_odd - 1  # odd positions with a successor
+    if odd_inner:
+        _apply_add(
+            c[1 : 2 * odd_inner : 2],
+            out[2 : 2 * odd_inner + 1 : 2],
+            g[1 : 2 * odd_inner : 2],
+            structure,
+            out=out[1 : 2 * odd_inner : 2],
+        )
+    if t_len % 2 == 0:
+        out[t_len - 1] = g[t_len - 1]
+    return out
+
+
+def _scan_time_first(a: Tensor, b: Tensor, structure: str) -> Tensor:
+    """Inclusive scan with time on dim 0 and ``x_{−1} = 0``: ``(T, ...)`` → ``(T, ...)``."""
+    return _scan_into(a, b, torch.empty_like(b), structure)
 
 
 def _to_time_first(a: Tensor, b: Tensor, structure: str) -> tuple[Tensor, Tensor]:
@@ -184,9 +240,7 @@ def reverse_adjoint(a: Tensor, g: Tensor, structure: str) -> Tensor:
 @torch.no_grad()
 def reverse_adjoint_time_major(a: Tensor, g: Tensor, structure: str) -> Tensor:
     """:func:`reverse_adjoint` for time-major ``a`` ``(T, ...)`` and ``g`` ``(T, ..., M)``."""
-    # flipped problem μ_s = g_{T−1−s} + a_{T−s}ᵀ μ_{s−1}; its first transition is never used
-    a_rev = torch.cat([transpose(a[:1], structure), transpose(a[1:], structure).flip(0)])
-    return _scan_time_first(a_rev, g.flip(0), structure).flip(0)
+    return _rscan_into(transpose(a[1:], structure), g, torch.empty_like(g), structure)
 
 
 # ---------------------------------------------------------------------------- public API

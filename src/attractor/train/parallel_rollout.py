@@ -15,9 +15,11 @@ REFERENCE §5). The first guess is the data-inferred state ``encode(x_t)``.
 Backward pass (no differentiation through the Newton iterations): the same ``a_t`` at the
 converged solution give the prediction adjoint ``g_t = ∂ℓ/∂ẑ_t + a_{t+1}ᵀ g_{t+1}`` by one
 reverse scan (:func:`attractor.parallel.scan.reverse_adjoint_time_major`); the parameter gradient
-is one batched vector–Jacobian product ``Σ_t (∂F(z̃_{t−1})/∂θ)ᵀ g_t`` over all ``B·T`` states,
-and the start state gets ``a_1ᵀ g_1``. The Jacobians are those of Newton's last evaluation, so
-the backward pass costs one model evaluation plus one scan.
+is one batched vector–Jacobian product ``Σ_t (∂F(z̃_{t−1})/∂θ)ᵀ g_t`` over all ``B·T`` states
+(autograd through one step, or the model's hand-written ``param_vjp(z, s, g) -> {name: grad}``
+where it has one, as the diagonal GRU does), and the start state gets ``a_1ᵀ g_1``. The
+Jacobians are those of Newton's last evaluation, so the backward pass costs one model
+evaluation plus one scan.
 
 Jacobians come in the model's own structure: models that declare ``jacobian_structure``
 (``"diagonal"`` or ``"block"``) with ``jacobian_compact`` (the diagonal GRU/LSTM) get
@@ -27,6 +29,7 @@ other :class:`DynamicalModel` uses its dense ``jacobian``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +55,9 @@ class NewtonOptions:
     chunk: int | None = -1  # rows per block of model evaluations; -1: auto (CPU), None: all
 
 
-#: On a CPU, model evaluations run on blocks of about this many state entries (cache-sized).
+#: On a CPU, model evaluations run on blocks of about this many state entries per thread
+#: (cache-sized; diagonal GRU, T = 10⁴, B = 16: 1,024-row blocks are best on one thread,
+#: 2,048–4,096 on two, where each elementwise operation is split between the threads).
 CPU_CHUNK_ELEMENTS = 2**16
 
 
@@ -62,7 +67,8 @@ def chunk_rows(opts: NewtonOptions, device: torch.device, m: int) -> int | None:
         return opts.chunk
     if device.type != "cpu":
         return None
-    return max(256, min(8192, CPU_CHUNK_ELEMENTS // m))
+    per_block = CPU_CHUNK_ELEMENTS * min(4, max(1, torch.get_num_threads()))
+    return max(256, min(8192, per_block // m))
 
 
 def jacobian_structure(model: DynamicalModel) -> str:
@@ -116,8 +122,12 @@ def _solve(
         zt, _, st = unpack(z, u)
         return model.step(zt, st)
 
-    def h_both(z: Tensor, *u: Tensor) -> tuple[Tensor, Tensor]:
+    direct = bool(getattr(model, "jacobian_out", False))
+
+    def h_both(z: Tensor, *u: Tensor, out: Tensor | None = None) -> tuple[Tensor, Tensor]:
         zt, wt, st = unpack(z, u)
+        if direct and wt is None and out is not None:  # the model writes J into Newton's buffer
+            return model.step_and_jacobian(zt, st, out=out)  # type: ignore[operator]
         val, jac = model_step_and_jacobian(model, zt, st)
         return val, (jac if wt is None else scale(jac, structure, cols=1.0 - wt))
 
@@ -131,6 +141,7 @@ def _solve(
         inputs,
         t_len,
         step_and_jacobian=h_both,
+        jacobian_out=True,
         structure=structure,
         method=opts.method,
         init=init,
@@ -175,53 +186,79 @@ class _ParallelRollout(torch.autograd.Function):
                 res.values = val.reshape(t_len, b, m)
                 res.jacobians = jac.reshape(t_len, b, *jac.shape[1:])
             zp_tm = res.values  # (T, B, M): ẑ_1 … ẑ_T
-            zt = torch.cat([z0d.unsqueeze(0), zp_tm[:-1]])  # ẑ_0 … ẑ_{T−1}
-            if xprev is not None:
-                zt = torch.lerp(zt, xprev, wprev)  # z̃_0 … z̃_{T−1}
+            if xprev is not None:  # z̃_0 … z̃_{T−1}
+                zt = torch.lerp(torch.cat([z0d.unsqueeze(0), zp_tm[:-1]]), xprev, wprev)
+            else:  # unforced: z̃_{t−1} = ẑ_{t−1}, taken from (z0, ẑ) in the backward pass
+                zt = None
         jacobians = res.jacobians
         res.values = res.jacobians = None
         info.append(res)
         ctx.model = model
         ctx.has_s = s is not None
+        ctx.forced = zt is not None
         ctx.chunk = chunk_rows(opts, z0.device, m)
-        ctx.save_for_backward(zt, jacobians, *((s,) if s is not None else ()))
+        first = zt if zt is not None else zp_tm
+        ctx.save_for_backward(first, z0d, jacobians, *((s,) if s is not None else ()))
         return zp_tm.transpose(0, 1)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx: Any, gzp: Tensor) -> tuple[Tensor | None, ...]:  # type: ignore[override]
         saved = ctx.saved_tensors
-        zt, a = saved[0], saved[1]
-        s = saved[2] if ctx.has_s else None
+        first, z0, a = saved[0], saved[1], saved[2]
+        s = saved[3] if ctx.has_s else None
         model: DynamicalModel = ctx.model
         structure = jacobian_structure(model)
-        t_len, b, m = zt.shape
-        flat = zt.reshape(t_len * b, m)
+        t_len, b, m = first.shape
+        flat = first.reshape(t_len * b, m)
+        if ctx.forced:  # rows of z̃_0 … z̃_{T−1}
+
+            def z_rows(i0: int, i1: int) -> Tensor:
+                return flat[i0:i1]
+
+        else:  # row i of (z0, ẑ_1, …, ẑ_{T−1}) without building that tensor
+
+            def z_rows(i0: int, i1: int) -> Tensor:
+                if i0 >= b:
+                    return flat[i0 - b : i1 - b]
+                return torch.cat([z0[i0:], flat[: i1 - b]]) if i1 > b else z0[i0:i1]
+
         sflat = None if s is None else s.transpose(0, 1).reshape(t_len * b, -1)
         with torch.no_grad():
             g = reverse_adjoint_time_major(a, gzp.transpose(0, 1).contiguous(), structure)
             gz0 = apply(transpose(a[0], structure), g[0], structure)
         params = [p for p in model.parameters() if p.requires_grad]
-        grads = _batched_vjp(model, flat, sflat, g.reshape(t_len * b, m), params, ctx.chunk)
+        grads = _batched_vjp(model, z_rows, sflat, g.reshape(t_len * b, m), params, ctx.chunk)
         return (gz0, None, None, None, None, None, None, *grads)
 
 
 def _batched_vjp(
     model: DynamicalModel,
-    z: Tensor,
+    z_rows: Callable[[int, int], Tensor],
     s: Tensor | None,
     g: Tensor,
     params: list[Tensor],
     chunk: int | None,
 ) -> list[Tensor | None]:
-    """``Σ_rows (∂F(z_row)/∂θ)ᵀ g_row`` for all rows, in blocks of ``chunk`` rows."""
-    n = z.shape[0]
+    """``Σ_rows (∂F(z_row)/∂θ)ᵀ g_row`` over the rows of ``g``, in blocks of ``chunk`` rows;
+    ``z_rows(i0, i1)`` gives the states of rows ``i0 … i1−1``."""
+    n = g.shape[0]
     rows = n if chunk is None else max(1, chunk)
+    analytic = getattr(model, "param_vjp", None)
+    if analytic is not None:  # the model's hand-written backward through one step
+        sums: dict[str, Tensor] = {}
+        for i0 in range(0, n, rows):
+            i1 = min(n, i0 + rows)
+            s_rows = None if s is None else s[i0:i1]
+            for name, gp in analytic(z_rows(i0, i1), s_rows, g[i0:i1]).items():
+                sums[name] = gp if name not in sums else sums[name] + gp
+        names = {id(p): name for name, p in model.named_parameters()}
+        return [sums.get(names.get(id(p), "")) for p in params]
     total: list[Tensor | None] = [None] * len(params)
     for i0 in range(0, n, rows):
         i1 = min(n, i0 + rows)
         with torch.enable_grad():
-            out = model.step(z[i0:i1], None if s is None else s[i0:i1])
+            out = model.step(z_rows(i0, i1), None if s is None else s[i0:i1])
             part = torch.autograd.grad(out, params, g[i0:i1], allow_unused=True)
         for k, gp in enumerate(part):
             if gp is not None:
@@ -246,7 +283,12 @@ def parallel_forced_rollout(
     :class:`~attractor.parallel.newton.NewtonResult` (iterations, residuals, fallback).
     """
     opts = options or NewtonOptions()
-    w, xpad, z0 = forcing_inputs(model, x, alpha, z0)
+    if torch.is_tensor(alpha) or float(alpha) != 0.0:
+        w, xpad, z0 = forcing_inputs(model, x, alpha, z0)
+    else:  # unforced: the targets are never read, so do not build the padded (B, T, M) copy
+        w, _, z0 = forcing_inputs(model, x[:, :1], alpha, z0)
+        w = w.new_zeros(()).expand(x.shape[1] - 1, model.latent_dim)
+        xpad = x.new_zeros(()).expand(x.shape[0], x.shape[1] - 1, model.latent_dim)
     params = [p for p in model.parameters() if p.requires_grad]
     info: list[NewtonResult] = []
     pred = _ParallelRollout.apply(z0, xpad, w, s, model, opts, info, *params)
