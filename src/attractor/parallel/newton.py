@@ -100,6 +100,16 @@ def _time_major(u: Tensor) -> Tensor:
     return u.transpose(0, 1).reshape(u.shape[0] * u.shape[1], *u.shape[2:])
 
 
+def previous_rows(h0: Tensor, flat: Tensor, i0: int, i1: int) -> Tensor:
+    """Rows ``i0 … i1−1`` of the time-major previous states ``(h_0, h_1, …, h_{T−1})`` flattened
+    to ``(T·B, M)``, given ``h0`` ``(B, M)`` and the states ``flat`` = ``(h_1 … h_T)`` flattened
+    the same way — without building the shifted tensor."""
+    b = h0.shape[0]
+    if i0 >= b:
+        return flat[i0 - b : i1 - b]
+    return torch.cat([h0[i0:], flat[: i1 - b]]) if i1 > b else h0[i0:i1]
+
+
 def sequential_solve(step: StepFn, h0: Tensor, inputs: Sequence[Tensor], t_len: int) -> Tensor:
     """Reference: ``h_t = step(h_{t−1}, u_t)`` one step at a time, ``(B, T, M)``."""
     out = h0.new_empty(h0.shape[0], t_len, h0.shape[1])
@@ -187,10 +197,7 @@ def newton_solve(
         errs, h_max, spans = [], [], []
         for i0 in range(0, rows_total, rows):
             i1 = min(rows_total, i0 + rows)
-            if i0 >= b:
-                prev = hf[i0 - b : i1 - b]
-            else:
-                prev = torch.cat([h0[i0:], hf[: i1 - b]]) if i1 > b else h0[i0:i1]
+            prev = previous_rows(h0, hf, i0, i1)
             out = jac[i0:i1] if (jacobian_out and jac is not None) else None
             v, j = both(prev, [u[i0:i1] for u in flat_inputs], out)
             if r is None:

@@ -37,7 +37,12 @@ import torch
 from torch import Tensor
 
 from attractor.models.base import DynamicalModel
-from attractor.parallel.newton import DEFAULT_MAX_ITER, NewtonResult, newton_solve
+from attractor.parallel.newton import (
+    DEFAULT_MAX_ITER,
+    NewtonResult,
+    newton_solve,
+    previous_rows,
+)
 from attractor.parallel.scan import apply, reverse_adjoint_time_major, scale, transpose
 from attractor.train.rollout import forcing_inputs
 
@@ -219,9 +224,7 @@ class _ParallelRollout(torch.autograd.Function):
         else:  # row i of (z0, ẑ_1, …, ẑ_{T−1}) without building that tensor
 
             def z_rows(i0: int, i1: int) -> Tensor:
-                if i0 >= b:
-                    return flat[i0 - b : i1 - b]
-                return torch.cat([z0[i0:], flat[: i1 - b]]) if i1 > b else z0[i0:i1]
+                return previous_rows(z0, flat, i0, i1)
 
         sflat = None if s is None else s.transpose(0, 1).reshape(t_len * b, -1)
         with torch.no_grad():
