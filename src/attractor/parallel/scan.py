@@ -171,15 +171,13 @@ def _rscan_into(c: Tensor, g: Tensor, out: Tensor, structure: str) -> Tensor:
         g_pair[full] = g[last]
     c_pair = compose(c_even, c_odd, structure) if full else c[:0]
     _rscan_into(c_pair, g_pair, out[0::2], structure)
-    n_odd = t_len // 2
-    odd_inner = n_even - 1 if t_len % 2 else n_odd - 1  # odd positions with a successor
-    if odd_inner:
+    if full:  # the odd positions 1, 3, …, 2·full − 1 have a successor (an even position)
         _apply_add(
-            c[1 : 2 * odd_inner : 2],
-            out[2 : 2 * odd_inner + 1 : 2],
-            g[1 : 2 * odd_inner : 2],
+            c[1 : 2 * full : 2],
+            out[2 : 2 * full + 1 : 2],
+            g[1 : 2 * full : 2],
             structure,
-            out=out[1 : 2 * odd_inner : 2],
+            out=out[1 : 2 * full : 2],
         )
     if t_len % 2 == 0:
         out[t_len - 1] = g[t_len - 1]
