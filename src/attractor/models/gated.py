@@ -173,15 +173,17 @@ class DiagGRU(GRU):
         gradients are off; otherwise a new tensor is returned)."""
         r, u, n, hn = self._gates(z, s)
         w_r, w_u, w_n = self.W.view(3, self.latent_dim)
-        # aten's tanh/sigmoid backward kernels: g (1 − n²) and g σ(1 − σ) in one pass each
-        q = torch.ops.aten.tanh_backward(1 - u, n)  # (1 − u)(1 − n²)
+        # J = u + (1 − u) m  with  m = (1 − n²)(r w_n + ĥ r(1−r) w_r) + u e w_u,  e = h − n:
+        # nine elementwise passes; aten's tanh/sigmoid backward kernels give g (1 − n²) and
+        # g σ(1 − σ) in one pass each, and lerp(m, 1, u) = u + (1 − u) m in one more.
+        e = z - n
+        value = torch.addcmul(n, u, e)  # (1 − u) n + u h
+        k = torch.addcmul(r * w_n, torch.ops.aten.sigmoid_backward(hn, r), w_r)
+        m = torch.addcmul(torch.ops.aten.tanh_backward(k, n), u, e * w_u)
+        one = m.new_ones(())
         if out is None or torch.is_grad_enabled():  # out= cannot record autograd history
-            jac = torch.addcmul(u, q * r, w_n)
-        else:
-            jac = torch.addcmul(u, q * r, w_n, out=out)
-        jac.addcmul_(torch.ops.aten.sigmoid_backward(q * hn, r), w_r)
-        jac.addcmul_(torch.ops.aten.sigmoid_backward(z - n, u), w_u)
-        return torch.lerp(n, z, u), jac
+            return value, torch.lerp(m, one, u)
+        return value, torch.lerp(m, one, u, out=out)
 
     def param_vjp(self, z: Tensor, s: Tensor | None, g: Tensor) -> dict[str, Tensor]:
         """``Σ_rows (∂F(z_row, s_row)/∂θ)ᵀ g_row`` for every parameter F uses, by name.
@@ -193,21 +195,25 @@ class DiagGRU(GRU):
         """
         with torch.no_grad():
             r, u, n, hn = self._gates(z, s)
-            g_pre = torch.empty(z.shape[0], 3 * self.latent_dim, dtype=z.dtype, device=z.device)
             m = self.latent_dim
-            g_r, g_u, g_n = g_pre[:, :m], g_pre[:, m : 2 * m], g_pre[:, 2 * m :]
-            sig_bw, tanh_bw = torch.ops.aten.sigmoid_backward, torch.ops.aten.tanh_backward
-            g_u.copy_(sig_bw(g * (z - n), u))
-            g_n.copy_(tanh_bw(g * (1 - u), n))
-            g_hn = g_n * r
-            g_r.copy_(sig_bw(g_n * hn, r))
+            # one buffer for the four gate gradients, ordered [ḡ_r, ḡ_u, ḡ_ĥ, ḡ_n] so that the
+            # first three multiply h for ∂W in one pass and one column sum serves ∂b and ∂c_n
+            big = z.new_empty(z.shape[0], 4, m)
+            g_r, g_u, g_hn, g_n = big.unbind(1)
+            aten = torch.ops.aten
+            aten.sigmoid_backward.grad_input(g * (z - n), u, grad_input=g_u)
+            aten.tanh_backward.grad_input(torch.addcmul(g, g, u, value=-1), n, grad_input=g_n)
+            torch.mul(g_n, r, out=g_hn)
+            aten.sigmoid_backward.grad_input(g_n * hn, r, grad_input=g_r)
+            col = big.sum(0)  # (4, M)
+            order = [0, 1, 3]  # ḡ_r, ḡ_u, ḡ_n: the pre-activations' gradients
             grads = {
-                "W": torch.cat([(g_r * z).sum(0), (g_u * z).sum(0), (g_hn * z).sum(0)]),
-                "b": g_pre.sum(0),
-                "c_n": g_hn.sum(0),
+                "W": (big[:, :3] * z.unsqueeze(1)).sum(0).flatten(),
+                "b": col[order].flatten(),
+                "c_n": col[2],
             }
             if self.U is not None and s is not None:
-                grads["U"] = g_pre.T @ s
+                grads["U"] = (big.flatten(1).T @ s).unflatten(0, (4, m))[order].flatten(0, 1)
         return grads
 
 

@@ -44,7 +44,12 @@ import torch
 from torch import Tensor
 
 from attractor.errors import ConfigError
-from attractor.parallel.scan import STRUCTURES, diagonal_of, scan_time_major
+from attractor.parallel.scan import (
+    STRUCTURES,
+    chunked_scan_applies,
+    diagonal_of,
+    scan_time_major,
+)
 
 METHODS = ("newton", "quasi", "damped")
 #: Default iteration cap (ParaRNN uses 3 for its diagonal cells; PL models may need more).
@@ -182,6 +187,12 @@ def newton_solve(
             return step_and_jacobian(prev, *us)
         return step(prev, *us), jacobian(prev, *us)  # type: ignore[misc]
 
+    # Newton and quasi-Newton reuse one residual/Jacobian buffer pair across evaluations (and
+    # solve for the step in place of the residual): a fresh full-size tensor costs a pass's
+    # worth of page faults. Damped Newton keeps the current pair while it tries a candidate.
+    reuse = method != "damped"
+    bufs: list[Tensor] = []
+
     def evaluate(h: Tensor) -> tuple[Tensor, Tensor, float, bool]:
         """(residual, Jacobians, max |residual|, converged) at the guess ``h``.
 
@@ -189,12 +200,12 @@ def newton_solve(
         intermediate stays in cache; the outputs are written into preallocated tensors. The
         step values are not kept: at the solution they are ``h + r``.
         Convergence (every ``|r| ≤ atol + rtol·|h|``) is decided per block from ``max |r|``
-        and ``max |h|`` (cheap reductions) and tested entry by entry only where those two do
-        not settle it.
+        (a cheap reduction); only blocks above ``atol`` look at ``max |h|``, and are tested
+        entry by entry only where those two do not settle it.
         """
         hf = h.reshape(rows_total, m)
-        r = jac = None
-        errs, h_max, spans = [], [], []
+        r, jac = bufs if (reuse and bufs) else (None, None)
+        errs, spans = [], []
         for i0 in range(0, rows_total, rows):
             i1 = min(rows_total, i0 + rows)
             prev = previous_rows(h0, hf, i0, i1)
@@ -203,28 +214,38 @@ def newton_solve(
             if r is None:
                 r = v.new_empty(rows_total, m)
                 jac = j.new_empty(rows_total, *j.shape[1:])
+                if reuse:
+                    bufs.extend((r, jac))
             if j is not out:
                 jac[i0:i1] = j
             rc = torch.sub(v, hf[i0:i1], out=r[i0:i1])
             # abs().amax(): an order of magnitude faster on CPU than vector_norm(·, inf)
             errs.append(rc.abs().amax())
-            h_max.append(hf[i0:i1].abs().amax())
             spans.append((i0, i1))
-        e = torch.stack(errs)
-        hm = torch.stack(h_max)
-        err = float(e.max())
-        ok = math.isfinite(err) and bool((e <= atol).all())
-        if not ok and math.isfinite(err) and bool((e <= atol + rtol * hm).all()):
-            ok = all(
-                bool((r[i0:i1].abs() <= atol + rtol * hf[i0:i1].abs()).all())
-                for k, (i0, i1) in enumerate(spans)
-                if float(e[k]) > atol
+        e = torch.stack(errs).tolist()
+        err = max(e)
+        ok = math.isfinite(err)
+        for k, (i0, i1) in enumerate(spans):  # blocks above atol: the relative test
+            if not ok:
+                break
+            if e[k] <= atol:
+                continue
+            hb = hf[i0:i1]
+            ok = e[k] <= atol + rtol * float(hb.abs().amax()) and bool(
+                (r[i0:i1].abs() <= atol + rtol * hb.abs()).all()
             )
         return r.view(t_len, b, m), jac.view(t_len, b, *jac.shape[1:]), err, ok
 
-    def solve(jac: Tensor, r: Tensor) -> Tensor:
+    work: list[Tensor] = []
+
+    def solve(jac: Tensor, r: Tensor, in_place: bool = False) -> Tensor:
+        """The Newton step δ (written over ``r`` when ``in_place``)."""
         a = diagonal_of(jac, structure) if method == "quasi" else jac
-        return scan_time_major(a, r, lin_structure)
+        if not work and chunked_scan_applies(r, lin_structure):
+            work.append(torch.empty_like(r))
+        return scan_time_major(
+            a, r, lin_structure, out=r if in_place else None, work=work[0] if work else None
+        )
 
     if init is None:
         h = h0.unsqueeze(0).expand(t_len, b, m).clone()
@@ -246,7 +267,7 @@ def newton_solve(
             break
         it += 1
         if method != "damped":
-            h += solve(jac, r)
+            h += solve(jac, r, in_place=True)
             r, jac, err, ok = evaluate(h)
             continue
         # Levenberg–Marquardt: shrink λ after a successful step, grow it after a failed one

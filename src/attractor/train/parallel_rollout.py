@@ -228,7 +228,8 @@ class _ParallelRollout(torch.autograd.Function):
 
         sflat = None if s is None else s.transpose(0, 1).reshape(t_len * b, -1)
         with torch.no_grad():
-            g = reverse_adjoint_time_major(a, gzp.transpose(0, 1).contiguous(), structure)
+            g = gzp.transpose(0, 1).contiguous()  # a fresh copy: the scan runs in place
+            g = reverse_adjoint_time_major(a, g, structure, out=g)
             gz0 = apply(transpose(a[0], structure), g[0], structure)
         params = [p for p in model.parameters() if p.requires_grad]
         grads = _batched_vjp(model, z_rows, sflat, g.reshape(t_len * b, m), params, ctx.chunk)
