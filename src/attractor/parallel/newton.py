@@ -250,7 +250,7 @@ def newton_solve(
     if init is None:
         h = h0.unsqueeze(0).expand(t_len, b, m).clone()
     else:
-        h = init.transpose(0, 1).contiguous()
+        h = init.transpose(0, 1).clone(memory_format=torch.contiguous_format)  # never alias init
     r, jac, err, ok = evaluate(h)
     residuals: list[float] = []
     lam = LM_INIT
