@@ -152,3 +152,33 @@ def test_missing_length_is_a_clear_error():
     step, jac, h0, _ = chaotic_sine()
     with pytest.raises(ConfigError, match="t_len"):
         newton_solve(step, jac, h0, ())
+
+
+def test_a_non_finite_residual_in_a_late_block_stops_newton_and_falls_back():
+    """A NaN anywhere (here in the last evaluation block, after finite ones) ends Newton at
+    once and the trajectory is evaluated sequentially; the NaN is the recorded residual."""
+    t_len, b, m = 64, 2, 3
+    u = torch.rand(b, t_len, m, dtype=torch.float64) * 0.2
+
+    def step(h, ut):  # NaN only where the previous state is far below the true trajectory
+        return torch.where(h < -0.5, torch.nan, 0.5 * h + ut)
+
+    def jac(h, ut):
+        return torch.full_like(h, 0.5)
+
+    init = torch.zeros(b, t_len, m, dtype=torch.float64)
+    init[:, -3] = -1.0  # poisons the last block's evaluation only
+    with pytest.warns(NewtonFallbackWarning):
+        res = newton_solve(
+            step,
+            jac,
+            torch.zeros(b, m, dtype=torch.float64),
+            [u],
+            structure="diagonal",
+            init=init,
+            chunk=8,
+        )
+    assert res.fallback and res.iterations == 0 and res.residuals[0] != res.residuals[0]
+    torch.testing.assert_close(
+        res.states, sequential_solve(step, torch.zeros(b, m, dtype=torch.float64), [u], t_len)
+    )

@@ -222,8 +222,9 @@ def newton_solve(
             # abs().amax(): an order of magnitude faster on CPU than vector_norm(·, inf)
             errs.append(rc.abs().amax())
             spans.append((i0, i1))
-        e = torch.stack(errs).tolist()
-        err = max(e)
+        e_t = torch.stack(errs)
+        err = float(e_t.max())  # NaN-propagating, unlike Python's max
+        e = e_t.tolist()
         ok = math.isfinite(err)
         for k, (i0, i1) in enumerate(spans):  # blocks above atol: the relative test
             if not ok:

@@ -13,7 +13,9 @@ Three structures of the transition ``a_t`` (shapes with batch dims ``...`` and t
 ``(a_i, b_i) ∘ (a_j, b_j) = (a_j a_i, a_j b_i + b_j)`` (REFERENCE §5); this module evaluates
 the scan by odd–even recursion (combine neighbouring pairs, solve the half-length problem,
 fill in the even positions), which has depth O(log T) *and* O(T) total work — unlike the
-Hillis–Steele doubling scan, whose O(T log T) work would throw away the gain on a CPU.
+Hillis–Steele doubling scan, whose O(T log T) work would throw away the gain on a CPU. On a CPU,
+diagonal transitions with T ≥ ``CHUNK_MIN_STEPS`` take a chunked scan instead
+(:func:`_chunk_scan_into`): fewer passes over memory, and a few cores do not need more depth.
 
 Backward pass: for a loss gradient ``g_t = ∂ℓ/∂x_t`` the adjoint ``λ_t = g_t + a_{t+1}ᵀ λ_{t+1}``
 is one reverse scan with transposed transitions; then ``∂ℓ/∂b_t = λ_t`` and
