@@ -96,20 +96,30 @@ def test_chunked_cpu_scans_match_the_loop(t, chunk, seed):
     torch.testing.assert_close(rev.movedim(0, -2), slow, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("t", [40, CHUNK_MIN_STEPS + 5])
-def test_time_major_scans_can_run_in_place(t):
+@pytest.mark.parametrize(
+    ("structure", "t"),
+    [
+        ("diagonal", 40),
+        ("diagonal", 41),
+        ("diagonal", CHUNK_MIN_STEPS + 5),
+        ("block", 41),
+        ("dense", 40),
+    ],
+)
+def test_time_major_scans_can_run_in_place(structure, t):
     """``out=b`` (and ``out=g`` for the adjoint) gives the same result as a fresh output, on
     both the odd–even and the chunked path."""
-    a, b, _ = make("diagonal", (2,), t, 3, 1, 3)
-    at, bt = a.movedim(-2, 0).contiguous(), b.movedim(-2, 0).contiguous()
-    fresh = scan_time_major(at, bt)
-    work = torch.empty_like(bt)
+    a, b, _ = make(structure, (2,), t, 4, 2, 3)
+    n_t = {"diagonal": 1, "block": 3, "dense": 2}[structure]
+    at, bt = a.movedim(-1 - n_t, 0).contiguous(), b.movedim(-2, 0).contiguous()
+    fresh = scan_time_major(at, bt, structure)
     inplace = bt.clone()
-    assert scan_time_major(at, inplace, out=inplace, work=work) is inplace
-    torch.testing.assert_close(inplace, fresh, rtol=0, atol=0)
-    fresh_r = reverse_adjoint(a, b, "diagonal").movedim(-2, 0)
+    out = scan_time_major(at, inplace, structure, out=inplace, work=torch.empty_like(bt))
+    assert out is inplace
+    torch.testing.assert_close(inplace, fresh, rtol=1e-12, atol=1e-12)
+    fresh_r = reverse_adjoint(a, b, structure).movedim(-2, 0)
     g = bt.clone()
-    reverse_adjoint_time_major(at, g, "diagonal", out=g)
+    reverse_adjoint_time_major(at, g, structure, out=g)
     torch.testing.assert_close(g, fresh_r, rtol=1e-12, atol=1e-12)
 
 

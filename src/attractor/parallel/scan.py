@@ -275,13 +275,6 @@ def _chunk_rscan_into(
     return out
 
 
-def _scan_time_first(a: Tensor, b: Tensor, structure: str) -> Tensor:
-    """Inclusive scan with time on dim 0 and ``x_{−1} = 0``: ``(T, ...)`` → ``(T, ...)``."""
-    if chunked_scan_applies(b, structure):
-        return _chunk_scan_into(a, b, torch.empty_like(b))
-    return _scan_into(a, b, torch.empty_like(b), structure)
-
-
 def _to_time_first(a: Tensor, b: Tensor, structure: str) -> tuple[Tensor, Tensor]:
     # contiguous time-major copies: the recursion slices time with stride 2, which is several
     # times faster on contiguous (T, ...) blocks than on a strided batch-first view
@@ -304,10 +297,10 @@ def scan_time_major(
     ``work``: scratch space the size of ``b`` for the CPU's chunked scan. Both save allocating
     full-size tensors, whose first touch (page faults) costs about as much as a pass over them.
     """
+    out = torch.empty_like(b) if out is None else out
     if chunked_scan_applies(b, structure):
-        return _chunk_scan_into(a, b, torch.empty_like(b) if out is None else out, work=work)
-    res = _scan_into(a, b, torch.empty_like(b), structure)
-    return res if out is None else out.copy_(res)
+        return _chunk_scan_into(a, b, out, work=work)
+    return _scan_into(a, b, out, structure)  # also safe in place: b_t is read before x_t
 
 
 class _Scan(torch.autograd.Function):
@@ -317,7 +310,7 @@ class _Scan(torch.autograd.Function):
     def forward(ctx: Any, a: Tensor, b: Tensor, structure: str) -> Tensor:  # type: ignore[override]
         at, bt = _to_time_first(a, b, structure)
         with torch.no_grad():
-            xt = _scan_time_first(at, bt, structure)
+            xt = scan_time_major(at, bt, structure)
         ctx.structure = structure
         ctx.save_for_backward(a, xt.movedim(0, -2))
         return xt.movedim(0, -2)
@@ -347,11 +340,11 @@ def reverse_adjoint_time_major(
     a: Tensor, g: Tensor, structure: str, out: Tensor | None = None
 ) -> Tensor:
     """:func:`reverse_adjoint` for time-major ``a`` ``(T, ...)`` and ``g`` ``(T, ..., M)``;
-    ``out`` may be ``g`` (in place) on the chunked CPU path."""
+    ``out`` may be ``g`` (the scan then runs in place)."""
+    out = torch.empty_like(g) if out is None else out
     if chunked_scan_applies(g, structure):
-        return _chunk_rscan_into(a[1:], g, torch.empty_like(g) if out is None else out)
-    res = _rscan_into(transpose(a[1:], structure), g, torch.empty_like(g), structure)
-    return res if out is None else out.copy_(res)
+        return _chunk_rscan_into(a[1:], g, out)
+    return _rscan_into(transpose(a[1:], structure), g, out, structure)
 
 
 # ---------------------------------------------------------------------------- public API
