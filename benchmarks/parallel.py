@@ -236,7 +236,7 @@ def bench_quality(args, record) -> None:
             {"seq_len": args.long_seq_len, "batch_size": args.long_batch},
         ),
     ]
-    for seed in [int(v) for v in str(args.quality_seeds).split(",")]:
+    for seed in args.quality_seeds:
         for label, parallel, overrides in setups:
             t0 = time.perf_counter()
             run = attractor.fit(
@@ -320,18 +320,32 @@ def _fmt(v: Any) -> str:
     return "–" if v is None else str(v)
 
 
+def int_list(text: str) -> list[int]:
+    """``"1000,10000"`` → ``[1000, 10000]`` (argparse type: bad input is one clear line)."""
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}"
+        ) from None
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"expected non-negative integers, got {text!r}")
+    return values
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--sections", default="gru,gtf,generation,quality")
-    ap.add_argument("--ts", default="1000,10000,100000")
-    ap.add_argument("--gen-ts", default="100,1000,3000")
+    ap.add_argument("--ts", type=int_list, default="1000,10000,100000")
+    ap.add_argument("--gen-ts", type=int_list, default="100,1000,3000")
     ap.add_argument("--run", default=DEFAULT_RUN, help="A trained Lorenz-63 shPLRNN run.")
-    ap.add_argument("--quality-seeds", default="0,1,2", help="Seeds of the quality section.")
+    ap.add_argument(
+        "--quality-seeds", type=int_list, default="0,1,2", help="Seeds of the quality section."
+    )
     ap.add_argument("--quality-epochs", type=int, default=120, help="Epochs per quality fit.")
     ap.add_argument("--quality-out", default="benchmarks/runs/quality", help="Run directories.")
     ap.add_argument("--long-seq-len", type=int, default=2000)
     ap.add_argument("--long-batch", type=int, default=4)
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default="benchmarks/results/parallel.json")
     ap.add_argument("--threads", type=int, default=1, help="torch threads for both methods.")
     ap.add_argument(
@@ -342,7 +356,7 @@ def main() -> None:
     globals()["REPEATS"] = max(1, args.repeats)
     out = Path(args.json)
     sections = [s.strip() for s in args.sections.split(",") if s.strip()]
-    ts = [int(t) for t in args.ts.split(",")]
+    ts = args.ts
     results: dict[str, Any] = {
         "args": vars(args),
         "machine": {
@@ -376,7 +390,7 @@ def main() -> None:
     if "gtf" in sections:
         bench_gtf(ts, run_dir, record)
     if "generation" in sections:
-        bench_generation([int(t) for t in args.gen_ts.split(",")], run_dir, record)
+        bench_generation(args.gen_ts, run_dir, record)
     if "quality" in sections:
         bench_quality(args, record)
     results["total_wall_s"] = time.perf_counter() - t_start

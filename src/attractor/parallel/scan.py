@@ -235,20 +235,18 @@ def _chunk_scan_into(
     return out
 
 
-def _chunk_rscan_into(
-    c: Tensor, g: Tensor, out: Tensor, chunk: int = CHUNK_LEN, work: Tensor | None = None
-) -> Tensor:
+def _chunk_rscan_into(c: Tensor, g: Tensor, out: Tensor, chunk: int = CHUNK_LEN) -> Tensor:
     """:func:`_rscan_into` for diagonal ``c`` by chunks (the mirror image of
     :func:`_chunk_scan_into`): the chunks cover the last ``C·L`` steps, the first
     ``T − C·L`` run one by one at the end. ``c`` has ``T − 1`` transitions (``c_t`` maps
     ``y_{t+1}`` to ``y_t``), so the last chunk's last state has none (``y_{T−1} = g_{T−1}``).
-    ``out`` may be ``g``; ``work`` holds the running products."""
+    ``out`` may be ``g``."""
     t_len = g.shape[0]
     if t_len < chunk:
         return _rscan_into(c, g, out, "diagonal")
     n_chunks = t_len // chunk
     r = t_len - n_chunks * chunk
-    p = torch.empty_like(g[r:]) if work is None else work[: t_len - r]
+    p = torch.empty_like(g[r:])
     last = chunk - 1
     if out is not g:
         out[r + last :: chunk] = g[r + last :: chunk]
@@ -309,8 +307,7 @@ class _Scan(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor, structure: str) -> Tensor:  # type: ignore[override]
         at, bt = _to_time_first(a, b, structure)
-        with torch.no_grad():
-            xt = scan_time_major(at, bt, structure)
+        xt = scan_time_major(at, bt, structure)  # no autograd inside
         ctx.structure = structure
         ctx.save_for_backward(a, xt.movedim(0, -2))
         return xt.movedim(0, -2)
