@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -55,25 +57,58 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-@contextmanager
-def connect(out: str | Path) -> Iterator[sqlite3.Connection]:
-    """Open (creating if needed) the index in directory ``out``; refuse foreign files."""
-    path = Path(out) / INDEX_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
+#: How long opening an index retries ``database is locked`` (see :func:`connect`).
+LOCK_RETRY_SECONDS = 30.0
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    """Connect, switch to WAL, and check or create the schema in one write transaction."""
+    con = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
-        con = sqlite3.connect(path, timeout=30)
         con.execute("PRAGMA journal_mode=WAL")
+        # BEGIN IMMEDIATE takes the write lock (waiting up to the timeout), so a second process
+        # never sees the half-created schema of a first one
+        con.execute("BEGIN IMMEDIATE")
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if tables and not {"meta", "runs"} <= tables:
-            con.close()
+            con.execute("ROLLBACK")
             raise RunError(f"{path} is an SQLite file that attractor did not write; move it away.")
-        with con:
-            con.executescript(_SCHEMA)
-            con.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
-    except sqlite3.DatabaseError as exc:
-        raise RunError(f"{path} is not a usable run index ({exc}); move it away.") from None
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                con.execute(statement)
+        con.execute(
+            "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+        )
+        con.execute("COMMIT")
+        con.isolation_level = ""  # callers use ``with con:`` transactions as usual
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+@contextmanager
+def connect(out: str | Path) -> Iterator[sqlite3.Connection]:
+    """Open (creating if needed) the index in directory ``out``; refuse foreign files.
+
+    Two processes opening a new index at once can get ``database is locked`` at once, without
+    SQLite's busy timeout (switching a new file to WAL needs an exclusive lock, and SQLite refuses
+    rather than deadlocks); that case is retried for up to ``LOCK_RETRY_SECONDS``.
+    """
+    path = Path(out) / INDEX_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + LOCK_RETRY_SECONDS
+    while True:
+        try:
+            con = _open(path)
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) and time.monotonic() < deadline:
+                time.sleep(0.05 + 0.1 * random.random())
+                continue
+            raise RunError(f"{path} is not a usable run index ({exc}); move it away.") from None
+        except sqlite3.DatabaseError as exc:
+            raise RunError(f"{path} is not a usable run index ({exc}); move it away.") from None
     try:
         yield con
     finally:
