@@ -13,6 +13,7 @@ Usage::
     python benchmarks/lorenz63.py --models shplrnn --seeds 3 --preset quick
     python benchmarks/lorenz63.py --systems Thomas,Chua,ArnoldBeltramiChildress --seeds 1 \
         --json benchmarks/results/nonpolynomial.json
+    python benchmarks/lorenz63.py --models alrnn-lsq --json benchmarks/results/alrnn_lsq.json
     python benchmarks/lorenz63.py --seeds-per-model shplrnn=5,alrnn=3 \
         --also Thomas,Chua,ArnoldBeltramiChildress     # one pool: Lorenz + one seed elsewhere
 
@@ -53,6 +54,7 @@ def job(spec: dict[str, Any]) -> dict[str, Any]:
             noise=spec["noise"],
             preset=spec["preset"],
             epochs=spec.get("epochs"),
+            n_relu=spec.get("n_relu"),
             out=spec["out"],
             name=f"{spec['system']}-{spec['model']}-s{spec['seed']}",
         )
@@ -116,6 +118,7 @@ def main() -> None:
     ap.add_argument("--noise", type=float, default=0.05)
     ap.add_argument("--preset", default="full")
     ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--n-relu", type=int, default=None, help="P for alrnn / alrnn-lsq")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", default="benchmarks/runs")
     ap.add_argument("--json", default="benchmarks/results/lorenz63.json")
@@ -140,6 +143,7 @@ def main() -> None:
             "noise": args.noise,
             "preset": args.preset,
             "epochs": args.epochs,
+            "n_relu": args.n_relu,
             "out": args.out,
         }
         for s, m, k in triples

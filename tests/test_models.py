@@ -16,6 +16,7 @@ SMALL = {
     "shplrnn-plain": {"latent_dim": 4, "hidden_dim": 9},
     "plrnn": {"latent_dim": 5},
     "alrnn": {"latent_dim": 6, "n_relu": 2},
+    "alrnn-lsq": {"latent_dim": 6, "n_relu": 2},
     "gru": {"latent_dim": 5},
     "lstm": {"latent_dim": 8},
     "diaggru": {"latent_dim": 5},

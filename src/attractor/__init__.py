@@ -17,7 +17,15 @@ from attractor.data.series import Scaler, TimeSeries
 from attractor.data.systems import SystemInfo, list_systems, load_system, system_info
 from attractor.errors import AttractorError
 from attractor.fit import fit, prepare_data
-from attractor.models import ALRNN, PLRNN, DynamicalModel, ShallowPLRNN, create, model_names
+from attractor.models import (
+    ALRNN,
+    PLRNN,
+    DynamicalModel,
+    HingeALRNN,
+    ShallowPLRNN,
+    create,
+    model_names,
+)
 from attractor.models.gated import GRU, LSTM, DiagGRU, DiagLSTM
 from attractor.models.leaky import LeakyRNN
 from attractor.models.reservoir import EchoStateNetwork
@@ -42,6 +50,7 @@ __all__ = [
     "DiagonalSSM",
     "DynamicalModel",
     "EchoStateNetwork",
+    "HingeALRNN",
     "LeakyRNN",
     "Run",
     "Scaler",

@@ -1,6 +1,7 @@
 """Recurrent models: the DynamicalModel interface, PL models, and the registry."""
 
 from attractor.models.alrnn import ALRNN
+from attractor.models.alrnn_lsq import HingeALRNN
 from attractor.models.base import DynamicalModel
 from attractor.models.gated import GRU, LSTM, DiagGRU, DiagLSTM
 from attractor.models.leaky import LeakyRNN
@@ -16,6 +17,7 @@ __all__ = [
     "DiagGRU",
     "DiagLSTM",
     "DynamicalModel",
+    "HingeALRNN",
     "LeakyRNN",
     "ShallowPLRNN",
     "create",

@@ -13,6 +13,7 @@ from typing import Any
 
 from attractor.errors import ConfigError, UnknownNameError, did_you_mean
 from attractor.models.alrnn import ALRNN
+from attractor.models.alrnn_lsq import HingeALRNN
 from attractor.models.base import DynamicalModel
 from attractor.models.baselines import LastValue, MeanValue
 from attractor.models.gated import GRU, LSTM, DiagGRU, DiagLSTM
@@ -36,6 +37,7 @@ MODELS: dict[str, ModelEntry] = {
     "shplrnn-plain": ModelEntry(ShallowPLRNN, {"clipped": False}, "shallow PLRNN, plain ReLU"),
     "plrnn": ModelEntry(PLRNN, {}, "vanilla PLRNN, z' = A z + W ReLU(z) + h"),
     "alrnn": ModelEntry(ALRNN, {}, "almost-linear RNN, last P units ReLU"),
+    "alrnn-lsq": ModelEntry(HingeALRNN, {}, "AL-RNN fitted in seconds by hinge regression"),
     "gru": ModelEntry(GRU, {}, "standard GRU cell (dense recurrent weights)"),
     "lstm": ModelEntry(LSTM, {}, "standard LSTM cell, state [h; c]"),
     "diaggru": ModelEntry(DiagGRU, {}, "diagonal GRU (ParaGRU-style), diagonal Jacobian"),

@@ -305,6 +305,16 @@ def _recover(
         )
 
 
+def _direct_candidates(model: DynamicalModel) -> tuple[str, tuple[Any, ...], Callable | None]:
+    """(history key, candidates, setter) of a directly fitted model; no candidates: ``()``."""
+    if hasattr(model, "direct_candidates"):
+        key = getattr(model, "candidate_name", "candidate")
+        return key, tuple(model.direct_candidates()), model.use_candidate  # type: ignore[attr-defined]
+    if hasattr(model, "ridge_candidates"):
+        return "ridge", tuple(model.ridge_candidates()), model.set_ridge  # type: ignore[attr-defined]
+    return "", (), None
+
+
 def _fit_direct(
     model: DynamicalModel,
     train_trials: Sequence[np.ndarray],
@@ -313,37 +323,40 @@ def _fit_direct(
     progress: Progress,
     val_noise_std: np.ndarray | None = None,
 ) -> TrainResult:
-    """Closed-form fit; with held-out data, the model's ``ridge_candidates`` (if any) are each
-    validated and the one with the lowest validation D_stsp is kept (one history row each)."""
+    """Closed-form fit; with held-out data, the model's candidates (ridge strengths of the ESN,
+    restarts of the hinge-fitted AL-RNN), if any, are each validated and the one with the lowest
+    validation D_stsp is kept (one history row each)."""
     t0 = time.perf_counter()
     model.fit_direct(list(train_trials))  # type: ignore[attr-defined]
     result = TrainResult(model=model, best_epoch=1)
-    candidates = tuple(getattr(model, "ridge_candidates", lambda: ())())
+    key, candidates, use = _direct_candidates(model)
+    # a model may ask for longer validation runs (cheap next to training; catches late collapse)
+    vlen = cfg.val_length * int(getattr(model, "validation_factor", 1))
     progress.start(max(1, len(candidates)), f"{model.kind or 'model'} (direct fit)")
     if val_trials is None or not candidates:
         row: dict[str, Any] = {"epoch": 1, "time": time.perf_counter() - t0}
         if val_trials is not None:
-            m = validate(model, val_trials, cfg.val_trajectories, cfg.val_length, val_noise_std)
+            m = validate(model, val_trials, cfg.val_trajectories, vlen, val_noise_std)
             row.update({"D_stsp": m["D_stsp"], "D_H": m["D_H"]})
             result.best_metrics = {"D_stsp": m["D_stsp"], "D_H": m["D_H"]}
         result.history.append(row)
         progress.epoch(1, row)
     else:
-        best: tuple[float, float, float] | None = None  # (D_stsp, D_H, ridge)
-        for k, beta in enumerate(candidates, start=1):
-            model.set_ridge(beta)  # type: ignore[attr-defined]
-            m = validate(model, val_trials, cfg.val_trajectories, cfg.val_length, val_noise_std)
-            row = {"epoch": k, "time": time.perf_counter() - t0, "ridge": beta}
+        best: tuple[float, float, float] | None = None  # (D_stsp, D_H, candidate)
+        for k, cand in enumerate(candidates, start=1):
+            use(cand)
+            m = validate(model, val_trials, cfg.val_trajectories, vlen, val_noise_std)
+            row = {"epoch": k, "time": time.perf_counter() - t0, key: cand}
             row.update({"D_stsp": m["D_stsp"], "D_H": m["D_H"]})
             result.history.append(row)
             progress.epoch(k, row)
             score = tuple(v if math.isfinite(v) else math.inf for v in (m["D_stsp"], m["D_H"]))
-            score = (*score, beta)
+            score = (*score, cand)
             if best is None or score[:2] < best[:2]:
                 best, result.best_epoch = score, k
         assert best is not None
-        model.set_ridge(best[2])  # type: ignore[attr-defined]
-        result.best_metrics = {"D_stsp": best[0], "D_H": best[1], "ridge": best[2]}
+        use(best[2])
+        result.best_metrics = {"D_stsp": best[0], "D_H": best[1], key: best[2]}
     if hasattr(model, "release_design"):
         model.release_design()
     progress.stop()
