@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attractor.errors import ConfigError
+from attractor.fit import build_model
 from attractor.models import create, from_config
 from attractor.models.alrnn_lsq import HingeALRNN, HingeMap, fit_hinge_map, smooth_series
 from attractor.train.loop import TrainConfig, train
@@ -110,3 +111,12 @@ def test_config_round_trip_keeps_the_start_bias():
 def test_bad_settings_get_a_clear_error(kwargs, match):
     with pytest.raises(ConfigError, match=match):
         create("alrnn-lsq", 3, **kwargs)
+
+
+def test_fit_sizes_the_latent_for_the_hinges_unless_told():
+    assert build_model("alrnn-lsq", 3, None, None, None, 0).latent_dim == 20  # recipe: M = 20
+    assert build_model("alrnn-lsq", 3, None, None, 19, 0).latent_dim == 22  # N + P
+    assert build_model("alrnn-lsq", 7, None, None, None, 0).latent_dim == 23
+    assert build_model("alrnn", 3, None, None, 19, 0).latent_dim == 20  # plain AL-RNN unchanged
+    with pytest.raises(ConfigError, match="latent_dim"):
+        build_model("alrnn-lsq", 3, 10, None, 19, 0)

@@ -252,21 +252,18 @@ def resolve_device(device: str) -> torch.device:
 def build_model(
     kind: str, obs_dim: int, latent: int | None, hidden: int | None, n_relu: int | None, seed: int
 ) -> DynamicalModel:
-    get_entry(kind)
+    entry = get_entry(kind)
     recipe = RECIPES.get(kind.lower(), Recipe())
     kw = dict(recipe.model)
-    if latent is not None:
-        kw["latent_dim"] = latent
-    elif "latent_dim" in kw:
-        kw["latent_dim"] = max(kw["latent_dim"], obs_dim)
-    else:
-        kw["latent_dim"] = obs_dim
     if hidden is not None:
         kw["hidden_dim"] = hidden
     if n_relu is not None:
         kw["n_relu"] = n_relu
-    if kind.lower() == "alrnn-lsq" and latent is None:  # room for x and the P hinge units
-        kw["latent_dim"] = max(kw["latent_dim"], obs_dim + kw["n_relu"])
+    if latent is not None:
+        kw["latent_dim"] = latent
+    else:  # the recipe's size, but at least what the model needs for these data
+        floor = entry.cls.min_latent_dim(obs_dim, **kw)
+        kw["latent_dim"] = max(kw.get("latent_dim", floor), floor)
     torch.manual_seed(seed)
     return create(kind, obs_dim, **kw)
 

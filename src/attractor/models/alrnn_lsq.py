@@ -38,6 +38,7 @@ README.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
@@ -141,6 +142,12 @@ class HingeALRNN(ALRNN):
         self.register_buffer("l0", torch.zeros(latent_dim - obs_dim))
         self._fits: list[dict[str, torch.Tensor]] = []
         self.fit_mse: list[float] = []
+
+    @classmethod
+    def min_latent_dim(cls, obs_dim: int, **kwargs: Any) -> int:
+        """x and the P hinge units: ``N + P``."""
+        n_relu = kwargs.get("n_relu", inspect.signature(cls).parameters["n_relu"].default)
+        return obs_dim + int(n_relu)
 
     def _pairs(self, trials: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
         xs, ys = [], []

@@ -83,6 +83,11 @@ class DynamicalModel(nn.Module, ABC):
         """A cheap upper bound on ``‖J‖₂`` over state space, if the model has one."""
         return None
 
+    @classmethod
+    def min_latent_dim(cls, obs_dim: int, **kwargs: Any) -> int:
+        """Smallest latent size this model accepts for ``obs_dim`` channels (identity readout)."""
+        return obs_dim
+
     def config(self) -> dict[str, Any]:
         """Constructor arguments that rebuild this model (JSON-able)."""
         return {"obs_dim": self.obs_dim, "latent_dim": self.latent_dim, "n_inputs": self.n_inputs}
