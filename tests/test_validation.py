@@ -1,14 +1,19 @@
-"""Validation scores on held-out data, with and without matching the data's observation noise."""
+"""Validation scores on held-out data, with and without matching the data's observation noise,
+and with the D_stsp estimator a run asks for."""
 
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pytest
 import torch
 
-from attractor.metrics.protocol import validate
+from attractor.errors import ConfigError
+from attractor.metrics.geometry import d_stsp
+from attractor.metrics.protocol import TRANSIENT_FRACTION, evaluate, free_run, validate
 from attractor.models import ALRNN
+from attractor.train.loop import TrainConfig
 
 
 def _rotation_model(theta: float) -> ALRNN:
@@ -50,3 +55,23 @@ def test_diverging_model_is_reported_not_scored():
     trials = [_noisy_circle(3000, 0.1, 0.05, seed=0)]
     out = validate(model, trials, n_traj=2, length=2000)
     assert out["diverged"] and out["D_stsp"] == math.inf
+
+
+def test_the_d_stsp_estimator_is_passed_through_to_validation_and_test():
+    theta = 2 * math.pi / 50
+    model = _rotation_model(theta)
+    data = _noisy_circle(4_000, theta * 1.1, 0.05, seed=0)  # slightly wrong speed, same circle
+    n_trans = round(TRANSIENT_FRACTION * len(data))
+    gen = free_run(model, data[:1], len(data) + n_trans)[0, n_trans:]
+    scores = {}
+    for method in ("binned", "gmm"):
+        v = validate(model, [data], n_traj=1, length=len(data), d_stsp_method=method)
+        e = evaluate(model, data, lyapunov=False, d_stsp_method=method)
+        scores[method] = d_stsp(data, gen, method=method)
+        assert v["D_stsp"] == scores[method] == e["D_stsp"]
+    assert scores["binned"] != scores["gmm"]
+
+
+def test_unknown_d_stsp_estimator_is_refused_before_training():
+    with pytest.raises(ConfigError, match="unknown D_stsp method 'kde'"):
+        TrainConfig(d_stsp_method="kde").check()

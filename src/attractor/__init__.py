@@ -12,6 +12,7 @@ from attractor.analysis import analyze_run, find_fixed_points, find_orbits, symb
 from attractor.bench import make_spec, run_sweep
 from attractor.data.embedding import delay_embed, embed
 from attractor.data.files import read_series, write_series
+from attractor.data.filters import Preprocess, preprocess
 from attractor.data.real import list_datasets, load_dataset
 from attractor.data.series import Scaler, TimeSeries
 from attractor.data.systems import SystemInfo, list_systems, load_system, system_info
@@ -52,6 +53,7 @@ __all__ = [
     "EchoStateNetwork",
     "HingeALRNN",
     "LeakyRNN",
+    "Preprocess",
     "Run",
     "Scaler",
     "ShallowPLRNN",
@@ -82,6 +84,7 @@ __all__ = [
     "parallel_forced_rollout",
     "parallel_simulate",
     "prepare_data",
+    "preprocess",
     "read_series",
     "run_sweep",
     "symbolic_dynamics",

@@ -166,9 +166,27 @@ def fit(
         None, help="Observation noise added to the data, × channel std."
     ),
     lag: int | None = typer.Option(
-        None, help="Delay-embedding lag in samples (default: automatic)."
+        None, help="Delay-embedding lag in samples (default: the dataset's own, else automatic)."
     ),
-    dim: int | None = typer.Option(None, help="Delay-embedding dimension (default: automatic)."),
+    dim: int | None = typer.Option(
+        None, help="Delay-embedding dimension (default: the dataset's own, else automatic)."
+    ),
+    highpass: float | None = typer.Option(
+        None,
+        help="High-pass cutoff in cycles per time unit (Hz for seconds) before embedding; "
+        "0 = off (default: the dataset's own, ECG 0.5 Hz, else off).",
+    ),
+    downsample: int | None = typer.Option(
+        None,
+        help="Keep every q-th sample after anti-alias filtering; 1 = off "
+        "(default: the dataset's own, ECG 3, else off).",
+    ),
+    d_stsp: str | None = typer.Option(
+        None,
+        "--d-stsp",
+        help="D_stsp estimator for validation and test: auto (binned up to 5 dims) | binned | "
+        "gmm (default: the dataset's own, ECG gmm, else auto).",
+    ),
     n_train: int | None = typer.Option(
         None, "--n-train", help="Training samples generated for a dysts system (default 100,000)."
     ),
@@ -205,6 +223,9 @@ def fit(
         noise=noise,
         lag=lag,
         dim=dim,
+        highpass=highpass,
+        downsample=downsample,
+        d_stsp=d_stsp,
         n_train=n_train,
         device=device,
         out=out,
@@ -268,8 +289,19 @@ def eval_(
     r = load_run(run)
     if data is not None:
         from attractor.data.files import read_series
+        from attractor.data.filters import Preprocess, preprocess
 
         ts = read_series(data)
+        steps = Preprocess.from_dict(r.config.get("data", {}).get("preprocess"))
+        raw_dt = r.dt / (steps.downsample or 1)  # the sampling the run was trained from
+        if ts.meta.get("file", {}).get("dt_from", "").startswith("default"):
+            ts = ts.with_values(list(ts.trials), dt=raw_dt)  # no time stamps: take the run's
+        elif abs(ts.dt - raw_dt) > 0.01 * raw_dt:
+            raise DataError(
+                f"{data} is sampled every {ts.dt:g} but the run was trained on data sampled "
+                f"every {raw_dt:g}; resample the file to the run's sampling first."
+            )
+        ts = preprocess(ts, steps)  # the run's own drift removal / downsampling, if any
         emb = r.config.get("data", {}).get("embedding")
         if emb:
             from attractor.data.embedding import embed
@@ -286,7 +318,8 @@ def eval_(
         if x is None:
             raise DataError(f"{run} holds no test data; pass --data FILE.")
         label = "held-out test data"
-    m = evaluate(r.model, r.to_model_units(x), dt=r.dt)
+    method = r.config.get("train", {}).get("d_stsp_method", "auto")  # as the run was scored
+    m = evaluate(r.model, r.to_model_units(x), dt=r.dt, d_stsp_method=method)
     _print_metrics(m, f"{r.name} on {label}")
 
 

@@ -16,7 +16,8 @@ Data splits: a dysts system gives three trajectories from different initial cond
 training (``seed=0``, with observation noise if asked), validation (``seed=1``, same noise
 level) and a clean test trajectory (``seed=2``). Measured data are split in time: the first
 70 % trains, the next 10 % validates, the last 20 % is the test set (several trials: whole
-trials where there are at least three).
+trials where there are at least three). Measured data may then be high-passed and downsampled
+(:mod:`attractor.data.filters`; the shipped ECG is by default), each split on its own.
 """
 
 from __future__ import annotations
@@ -212,11 +213,37 @@ def prepare_data(
     lag: int | None = None,
     dim: int | None = None,
     n_train: int | None = None,
+    highpass: float | None = None,
+    downsample: int | None = None,
 ) -> PreparedData:
-    """Resolve, split, (embed,) and standardise the data; see the module docstring."""
+    """Resolve, split, (pre-process, embed,) and standardise the data; see the module docstring.
+
+    ``highpass`` (cycles per time unit) and ``downsample`` (integer factor) pre-process each split
+    on its own (:mod:`attractor.data.filters`); ``None`` takes a shipped dataset's own default
+    (the ECG: 0.5 Hz, 3) and nothing otherwise, 0 and 1 switch the step off. A shipped dataset
+    also brings its D_stsp estimator and, when neither ``lag`` nor ``dim`` is given, its
+    measured delay embedding (the ECG: lag 18, dimension 8; see :mod:`attractor.data.real`).
+    """
+    from attractor.data.filters import Preprocess, preprocess
+
     if noise is not None and (not math.isfinite(noise) or noise < 0):
         raise DataError(f"noise must be a non-negative number, got {noise}.")
+    steps = Preprocess(highpass, downsample)  # bad values fail before any data work
     train_ts, val_ts, test_ts, label, prov, lyap = _resolve_source(data, noise, seed, n_train)
+    if prov.get("kind") == "dataset":  # a shipped dataset brings its measured defaults
+        from attractor.data.real import dataset_info
+
+        info = dataset_info(prov["name"])
+        steps = Preprocess(
+            info["highpass"] if highpass is None else highpass,
+            info["downsample"] if downsample is None else downsample,
+        )
+        prov["d_stsp_method"] = info["d_stsp_method"]
+        if embed is not False and lag is None and dim is None:
+            lag, dim = info["lag"], info["dim"]
+    if steps.active:
+        train_ts, val_ts, test_ts = (preprocess(t, steps) for t in (train_ts, val_ts, test_ts))
+        prov["preprocess"] = steps.to_dict()
     do_embed = (embed == "auto" and train_ts.n_channels == 1) or embed is True
     if do_embed or lag is not None or dim is not None:
         from attractor.data.embedding import embed as delay_embed
@@ -332,6 +359,9 @@ def fit(
     lag: int | None = None,
     dim: int | None = None,
     n_train: int | None = None,
+    highpass: float | None = None,
+    downsample: int | None = None,
+    d_stsp: str | None = None,
     device: str = "auto",
     out: str | Path | None = "runs",
     name: str | None = None,
@@ -347,6 +377,10 @@ def fit(
     ``forcing``: ``agtf`` (default for PL models), ``gtf`` (with ``alpha``), ``stf`` (with
     ``interval``) or ``none``. ``preset``: ``quick`` (minutes) or ``full`` (benchmark length);
     ``epochs`` and ``train_config`` override it. With ``out=None`` nothing is written.
+    ``highpass`` / ``downsample``: drift removal and decimation before embedding (the ECG's
+    defaults are 0.5 Hz and 3; pass 0 / 1 to switch them off). ``d_stsp``: the D_stsp estimator
+    for validation and test, ``auto`` (binned up to 5 dimensions), ``binned`` or ``gmm``;
+    ``None`` takes a shipped dataset's own (the ECG: ``gmm``) and ``auto`` otherwise.
     ``parallel=True`` solves the forced rollout in parallel over time by Newton (GTF-DEER), for
     long windows, e.g. ``train_config={"seq_len": 10_000, "batch_size": 1}``.
     """
@@ -356,11 +390,14 @@ def fit(
     kind = model.lower()
     get_entry(kind)  # unknown model → clear error before any work
     dev = resolve_device(device)
-    prepared = prepare_data(data, noise, seed, embed, lag, dim, n_train)
+    prepared = prepare_data(data, noise, seed, embed, lag, dim, n_train, highpass, downsample)
     forcing_name = forcing or RECIPES.get(kind, Recipe()).forcing
     forcing_obj = build_forcing(kind, preset, forcing, alpha, interval, estimator, anneal)
     net = build_model(kind, prepared.train.n_channels, latent, hidden, n_relu, seed).to(dev)
     cfg = make_train_config(preset, epochs, seed, train_config, kind)
+    if d_stsp is not None or "d_stsp_method" not in (train_config or {}):
+        cfg.d_stsp_method = d_stsp or prepared.info.get("d_stsp_method", "auto")
+        cfg.check()
     if parallel:  # forced rollout solved by Newton over time (attractor.train.parallel_rollout)
         cfg.rollout = "parallel"
     if (
@@ -417,7 +454,9 @@ def fit(
             on_validate=checkpoint,
             val_noise_std=val_noise,
         )
-        metrics = evaluate_run(net, prepared, result, keep_generated=figures)
+        metrics = evaluate_run(
+            net, prepared, result, keep_generated=figures, d_stsp_method=cfg.d_stsp_method
+        )
         generated = metrics.pop("generated", None)
         metrics["wall_time"] = time.perf_counter() - t_start
         if out_dir is None:
@@ -470,6 +509,7 @@ def evaluate_run(
     prepared: PreparedData,
     result: TrainResult,
     keep_generated: bool = False,
+    d_stsp_method: str = "auto",
 ) -> dict[str, Any]:
     """Test metrics of the selected model plus a training summary.
 
@@ -486,7 +526,13 @@ def evaluate_run(
         else np.concatenate(prepared.test.trials)
     )
     dt = prepared.test.dt
-    m = evaluate(model, test, dt=dt, return_generated=keep_generated)
+    m = evaluate(
+        model,
+        test,
+        dt=dt,
+        return_generated=keep_generated,
+        d_stsp_method=d_stsp_method,
+    )
     # valid prediction time: median over start points spread through the test set
     horizon = min(2_000, len(test) // 2)
     starts = np.linspace(0, len(test) - horizon - 1, VPT_STARTS).astype(int)

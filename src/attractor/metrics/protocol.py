@@ -69,8 +69,11 @@ def evaluate(
     lyapunov: bool = True,
     lyapunov_steps: int = LYAPUNOV_STEPS,
     return_generated: bool = False,
+    d_stsp_method: str = "auto",
 ) -> dict[str, Any]:
     """Score ``model`` on one held-out trajectory ``test`` ``(T, N)`` (in the model's units).
+
+    ``d_stsp_method``: ``auto`` | ``binned`` | ``gmm`` (:func:`attractor.metrics.geometry.d_stsp`).
 
     Returns a dict with ``D_stsp``, ``D_H``, ``PE(n)``, ``lambda_max`` (per unit time),
     ``lyapunov_spectrum``, ``n_test`` and ``diverged``; with ``return_generated`` also the
@@ -82,7 +85,7 @@ def evaluate(
     gen = free_run(model, test[0], t_len + n_trans)[n_trans:]
     out: dict[str, Any] = {"n_test": t_len, "dt": dt}
     if _finite(gen):
-        out["D_stsp"] = d_stsp(test, gen)
+        out["D_stsp"] = d_stsp(test, gen, method=d_stsp_method)
         out["D_H"] = d_h(test, gen)
         out["diverged"] = False
     else:
@@ -118,6 +121,7 @@ def validate(
     length: int = 10_000,
     noise_std: np.ndarray | None = None,
     seed: int = 0,
+    d_stsp_method: str = "auto",
 ) -> dict[str, float]:
     """Cheap pooled free-run score on held-out ``trials`` (list of ``(T_k, N)``); see module doc.
 
@@ -143,6 +147,6 @@ def validate(
         rng = np.random.default_rng(seed)
         gen = gen + np.asarray(noise_std) * rng.standard_normal(gen.shape)
     true_all = np.concatenate(trials, axis=0)
-    ds = d_stsp(true_all, gen.reshape(-1, gen.shape[-1]))
+    ds = d_stsp(true_all, gen.reshape(-1, gen.shape[-1]), method=d_stsp_method)
     dh = float(np.mean([d_h(trials[k][s : s + length], gen[i]) for i, (k, s) in enumerate(starts)]))
     return {"D_stsp": float(ds), "D_H": dh, "diverged": False}

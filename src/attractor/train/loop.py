@@ -32,6 +32,7 @@ import numpy as np
 import torch
 
 from attractor.errors import ConfigError, DataError, TrainingError
+from attractor.metrics.geometry import METHODS as D_STSP_METHODS
 from attractor.metrics.protocol import validate
 from attractor.models.base import DynamicalModel
 from attractor.train.forcing import Forcing, GeneralizedForcing
@@ -64,6 +65,7 @@ class TrainConfig:
     validate_every: int = 25
     val_trajectories: int = 10
     val_length: int = 10_000
+    d_stsp_method: str = "auto"  # "auto" | "binned" | "gmm" (attractor.metrics.geometry.d_stsp)
     patience: int | None = None
     time_budget: float | None = None
     budget_clock: str = "wall"  # "wall" (elapsed seconds) | "cpu" (this process's CPU seconds)
@@ -85,6 +87,10 @@ class TrainConfig:
             )
         if self.time_budget is not None and self.time_budget <= 0:
             raise ConfigError(f"time_budget must be positive seconds, got {self.time_budget}.")
+        if self.d_stsp_method not in D_STSP_METHODS:
+            raise ConfigError(
+                f"unknown D_stsp method {self.d_stsp_method!r}; use {', '.join(D_STSP_METHODS)}."
+            )
         if self.budget_clock not in BUDGET_CLOCKS:
             raise ConfigError(
                 f"unknown budget clock {self.budget_clock!r}; use {' or '.join(BUDGET_CLOCKS)}."
@@ -241,7 +247,12 @@ def train(
             if val_trials is not None and (epoch % cfg.validate_every == 0 or last):
                 model.eval()
                 latest = validate(
-                    model, val_trials, cfg.val_trajectories, cfg.val_length, val_noise_std
+                    model,
+                    val_trials,
+                    cfg.val_trajectories,
+                    cfg.val_length,
+                    val_noise_std,
+                    d_stsp_method=cfg.d_stsp_method,
                 )
                 model.train()
                 row.update({"D_stsp": latest["D_stsp"], "D_H": latest["D_H"]})
@@ -333,10 +344,21 @@ def _fit_direct(
     # a model may ask for longer validation runs (cheap next to training; catches late collapse)
     vlen = cfg.val_length * int(getattr(model, "validation_factor", 1))
     progress.start(max(1, len(candidates)), f"{model.kind or 'model'} (direct fit)")
+
+    def validate_now() -> dict[str, float]:
+        return validate(
+            model,
+            val_trials,  # type: ignore[arg-type]
+            cfg.val_trajectories,
+            vlen,
+            val_noise_std,
+            d_stsp_method=cfg.d_stsp_method,
+        )
+
     if val_trials is None or not candidates:
         row: dict[str, Any] = {"epoch": 1, "time": time.perf_counter() - t0}
         if val_trials is not None:
-            m = validate(model, val_trials, cfg.val_trajectories, vlen, val_noise_std)
+            m = validate_now()
             row.update({"D_stsp": m["D_stsp"], "D_H": m["D_H"]})
             result.best_metrics = {"D_stsp": m["D_stsp"], "D_H": m["D_H"]}
         result.history.append(row)
@@ -345,7 +367,7 @@ def _fit_direct(
         best: tuple[float, float, float] | None = None  # (D_stsp, D_H, candidate)
         for k, cand in enumerate(candidates, start=1):
             use(cand)
-            m = validate(model, val_trials, cfg.val_trajectories, vlen, val_noise_std)
+            m = validate_now()
             row = {"epoch": k, "time": time.perf_counter() - t0, key: cand}
             row.update({"D_stsp": m["D_stsp"], "D_H": m["D_H"]})
             result.history.append(row)
