@@ -70,7 +70,8 @@ def highpass(ts: TimeSeries, cutoff: float) -> TimeSeries:
     """Zero-phase Butterworth high-pass of every channel of every trial.
 
     ``cutoff`` is in cycles per time unit of ``ts.dt`` and must lie below the Nyquist frequency
-    ``1 / (2·dt)``; a trial too short for the filter's edge padding is an error.
+    ``1 / (2·dt)``. One cutoff period (at least 9 samples) is dropped at each end of every trial;
+    a trial shorter than four cutoff periods is an error.
     """
     nyquist = 0.5 / ts.dt
     if not 0 < cutoff < nyquist:
