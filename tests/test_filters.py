@@ -197,3 +197,15 @@ def test_cli_bad_preprocessing_exits_2_and_writes_nothing(args, match, tmp_path)
     assert not (tmp_path / "runs").exists() or not any(
         p.is_dir() for p in (tmp_path / "runs").iterdir()
     )
+
+
+def test_cli_too_short_split_names_the_part(tmp_path):
+    """Each split is filtered on its own, so the error says which one is too short."""
+    f = tmp_path / "short.npy"
+    np.save(f, np.sin(np.arange(300) * 0.3)[:, None])
+    res = CliRunner().invoke(
+        app, ["fit", str(f), "--highpass", "0.1", "--epochs", "1", "--out", str(tmp_path / "r")]
+    )
+    assert res.exit_code == 2, res.output
+    assert "the validation part of the data: a trial of" in res.output, res.output
+    assert "Traceback" not in res.output and not (tmp_path / "r").exists()

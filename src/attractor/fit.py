@@ -242,7 +242,15 @@ def prepare_data(
         if embed is not False and lag is None and dim is None:
             lag, dim = info["lag"], info["dim"]
     if steps.active:
-        train_ts, val_ts, test_ts = (preprocess(t, steps) for t in (train_ts, val_ts, test_ts))
+
+        def _pre(ts: TimeSeries, part: str) -> TimeSeries:
+            try:
+                return preprocess(ts, steps)
+            except DataError as err:  # say which split failed: each is filtered on its own
+                raise DataError(f"the {part} part of the data: {err}") from None
+
+        parts = ((train_ts, "training"), (val_ts, "validation"), (test_ts, "test"))
+        train_ts, val_ts, test_ts = (_pre(t, part) for t, part in parts)
         prov["preprocess"] = steps.to_dict()
     do_embed = (embed == "auto" and train_ts.n_channels == 1) or embed is True
     if do_embed or lag is not None or dim is not None:
