@@ -69,6 +69,7 @@ def job(spec: dict[str, Any]) -> dict[str, Any]:
             k: m.get(k)
             for k in (
                 "D_stsp",
+                "uncovered",
                 "D_H",
                 "PE(20)",
                 "lambda_max",

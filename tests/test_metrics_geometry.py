@@ -18,6 +18,7 @@ from attractor.metrics.geometry import (
     _log_mixture,
     bin_edges,
     binned_distributions,
+    coverage,
     d_stsp,
 )
 
@@ -263,3 +264,62 @@ def test_bad_settings_raise():
         d_stsp(x, x, method="gmm", sigma2=-1.0)
     with pytest.raises(ConfigError, match="too many"):
         binned_distributions(gauss(50, 6, 0), gauss(50, 6, 1))
+
+
+# ---------------------------------------------------------------------- coverage
+def dense_uncovered(x: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[float, float]:
+    """Independent dense version of ``coverage`` with np.histogramdd."""
+    sd = x.std(axis=0)
+    edges = [
+        np.linspace(x[:, d].min() - 0.1 * sd[d], x[:, d].max() + 0.1 * sd[d], n_bins + 1)
+        for d in range(x.shape[1])
+    ]
+    cells = n_bins ** x.shape[1]
+    ct = np.histogramdd(x, bins=edges)[0]
+    cg = np.histogramdd(y, bins=edges)[0]
+    p = (ct + SMOOTHING_ALPHA) / (ct.sum() + SMOOTHING_ALPHA * cells)
+    q = (cg + SMOOTHING_ALPHA) / (cg.sum() + SMOOTHING_ALPHA * cells)
+    miss = (cg == 0) & (ct > 0)
+    return float(ct[miss].sum() / ct.sum()), float(np.sum(p[miss] * np.log(p[miss] / q[miss])))
+
+
+def test_coverage_of_identical_series_is_complete():
+    x = gauss(3000, 3, 0)
+    assert coverage(x, x) == {"uncovered": 0.0, "uncovered_D": 0.0}
+
+
+def test_coverage_of_half_the_support():
+    # true points fill the unit square; the generated ones only its left half
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0, 1, (40_000, 2))
+    y = x[x[:, 0] < 0.5]
+    c = coverage(x, y, n_bins=20)
+    assert c["uncovered"] == pytest.approx(0.5, abs=0.05)
+    # the missed half costs about half of log(p / alpha-smoothed q) and dominates D_stsp
+    assert c["uncovered_D"] > 0.9 * d_stsp(x, y, n_bins=20) > 2.0
+
+
+@pytest.mark.parametrize(("dim", "n_bins"), [(1, 30), (2, 30), (3, 12)])
+def test_coverage_equals_a_dense_histogramdd_implementation(dim, n_bins):
+    x = gauss(4000, dim, 60)
+    y = gauss(300, dim, 61, shift=0.7, scale=0.8)  # sparse: many true cells left empty
+    got = coverage(x, y, n_bins=n_bins)
+    ref = dense_uncovered(x, y, n_bins)
+    assert got["uncovered"] == pytest.approx(ref[0], rel=1e-12)
+    assert got["uncovered_D"] == pytest.approx(ref[1], rel=1e-10)
+    assert 0 < got["uncovered"] < 1
+
+
+def test_coverage_when_no_generated_point_is_in_the_box():
+    x = gauss(1000, 2, 0)
+    assert coverage(x, x + 100.0) == {"uncovered": 1.0, "uncovered_D": float("inf")}
+
+
+@FAST
+@given(seed=st.integers(0, 10_000), shift=st.floats(-3, 3), n_gen=st.integers(2, 2000))
+def test_coverage_bounds(seed, shift, n_gen):
+    x, y = gauss(1500, 2, seed), gauss(n_gen, 2, seed + 1, shift=shift)
+    c = coverage(x, y)
+    assert 0.0 <= c["uncovered"] <= 1.0
+    assert c["uncovered_D"] >= 0.0
+    assert (c["uncovered"] == 0.0) == (c["uncovered_D"] == 0.0)

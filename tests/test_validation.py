@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from attractor.errors import ConfigError
-from attractor.metrics.geometry import d_stsp
+from attractor.metrics.geometry import coverage, d_stsp
 from attractor.metrics.protocol import TRANSIENT_FRACTION, evaluate, free_run, validate
 from attractor.models import ALRNN
 from attractor.train.loop import TrainConfig
@@ -69,6 +69,12 @@ def test_the_d_stsp_estimator_is_passed_through_to_validation_and_test():
         e = evaluate(model, data, lyapunov=False, d_stsp_method=method)
         scores[method] = d_stsp(data, gen, method=method)
         assert v["D_stsp"] == scores[method] == e["D_stsp"]
+        # the binned estimate comes with its coverage of the test points' cells
+        if method == "binned":
+            assert e["uncovered"] == coverage(data, gen)["uncovered"]
+            assert 0.0 < e["uncovered"] < 1.0  # a clean circle misses the noisy data's outer cells
+        else:
+            assert "uncovered" not in e
     assert scores["binned"] != scores["gmm"]
 
 

@@ -252,6 +252,7 @@ def _print_metrics(m: dict[str, Any], title: str) -> None:
     table.add_column("value", justify="right")
     rows = [
         ("D_stsp", "D_stsp"),
+        ("share of test points in unvisited cells", "uncovered"),
         ("D_H", "D_H"),
         ("PE(20)", "PE(20)"),
         ("λ_max (per time unit)", "lambda_max"),

@@ -17,7 +17,7 @@ from attractor.metrics.forecast import (
     smape,
     valid_prediction_time,
 )
-from attractor.metrics.geometry import bin_edges, binned_distributions, d_stsp
+from attractor.metrics.geometry import bin_edges, binned_distributions, coverage, d_stsp
 from attractor.metrics.lyapunov import (
     LyapunovResult,
     kaplan_yorke_dimension,
@@ -32,6 +32,7 @@ __all__ = [
     "LyapunovResult",
     "bin_edges",
     "binned_distributions",
+    "coverage",
     "d_h",
     "d_h_per_dim",
     "d_stsp",

@@ -30,7 +30,7 @@ import torch
 
 from attractor.errors import AttractorError
 from attractor.metrics.forecast import prediction_error
-from attractor.metrics.geometry import d_stsp
+from attractor.metrics.geometry import MAX_BINNED_DIM, coverage, d_stsp
 from attractor.metrics.lyapunov import lyapunov_spectrum
 from attractor.metrics.spectrum import d_h
 from attractor.models.base import DynamicalModel
@@ -76,8 +76,10 @@ def evaluate(
     ``d_stsp_method``: ``auto`` | ``binned`` | ``gmm`` (:func:`attractor.metrics.geometry.d_stsp`).
 
     Returns a dict with ``D_stsp``, ``D_H``, ``PE(n)``, ``lambda_max`` (per unit time),
-    ``lyapunov_spectrum``, ``n_test`` and ``diverged``; with ``return_generated`` also the
-    compared generated trajectory under ``"generated"``.
+    ``lyapunov_spectrum``, ``n_test`` and ``diverged``; where D_stsp is binned also
+    ``uncovered`` (:func:`attractor.metrics.geometry.coverage`: the share of the test points in
+    cells the free run never visits); with ``return_generated`` the compared generated
+    trajectory under ``"generated"``.
     """
     test = np.asarray(test, dtype=float)
     t_len = test.shape[0]
@@ -86,6 +88,10 @@ def evaluate(
     out: dict[str, Any] = {"n_test": t_len, "dt": dt}
     if _finite(gen):
         out["D_stsp"] = d_stsp(test, gen, method=d_stsp_method)
+        if d_stsp_method == "binned" or (
+            d_stsp_method == "auto" and test.shape[1] <= MAX_BINNED_DIM
+        ):  # the share of the true points in grid cells the free run never visits
+            out["uncovered"] = coverage(test, gen)["uncovered"]
         out["D_H"] = d_h(test, gen)
         out["diverged"] = False
     else:
