@@ -29,8 +29,8 @@ def gauss(n: int, dim: int, seed: int, shift: float | list[float] = 0.0, scale: 
     return np.random.default_rng(seed).standard_normal((n, dim)) * scale + np.asarray(shift)
 
 
-def histogramdd_reference(x: np.ndarray, y: np.ndarray, n_bins: int) -> float:
-    """Independent dense implementation with np.histogramdd (low N only)."""
+def dense_histograms(x: np.ndarray, y: np.ndarray, n_bins: int):
+    """Independent dense counts and smoothed distributions with np.histogramdd (low N only)."""
     sd = x.std(axis=0)
     edges = [
         np.linspace(x[:, d].min() - 0.1 * sd[d], x[:, d].max() + 0.1 * sd[d], n_bins + 1)
@@ -41,6 +41,12 @@ def histogramdd_reference(x: np.ndarray, y: np.ndarray, n_bins: int) -> float:
     cg = np.histogramdd(y, bins=edges)[0]
     p = (ct + SMOOTHING_ALPHA) / (ct.sum() + SMOOTHING_ALPHA * cells)
     q = (cg + SMOOTHING_ALPHA) / (cg.sum() + SMOOTHING_ALPHA * cells)
+    return ct, cg, p, q
+
+
+def histogramdd_reference(x: np.ndarray, y: np.ndarray, n_bins: int) -> float:
+    """Independent dense D_stsp."""
+    _, _, p, q = dense_histograms(x, y, n_bins)
     return float(np.sum(p * np.log(p / q)))
 
 
@@ -268,17 +274,8 @@ def test_bad_settings_raise():
 
 # ---------------------------------------------------------------------- coverage
 def dense_uncovered(x: np.ndarray, y: np.ndarray, n_bins: int) -> tuple[float, float]:
-    """Independent dense version of ``coverage`` with np.histogramdd."""
-    sd = x.std(axis=0)
-    edges = [
-        np.linspace(x[:, d].min() - 0.1 * sd[d], x[:, d].max() + 0.1 * sd[d], n_bins + 1)
-        for d in range(x.shape[1])
-    ]
-    cells = n_bins ** x.shape[1]
-    ct = np.histogramdd(x, bins=edges)[0]
-    cg = np.histogramdd(y, bins=edges)[0]
-    p = (ct + SMOOTHING_ALPHA) / (ct.sum() + SMOOTHING_ALPHA * cells)
-    q = (cg + SMOOTHING_ALPHA) / (cg.sum() + SMOOTHING_ALPHA * cells)
+    """Independent dense version of ``coverage``."""
+    ct, cg, p, q = dense_histograms(x, y, n_bins)
     miss = (cg == 0) & (ct > 0)
     return float(ct[miss].sum() / ct.sum()), float(np.sum(p[miss] * np.log(p[miss] / q[miss])))
 
