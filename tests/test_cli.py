@@ -91,6 +91,25 @@ def test_eval_on_run_and_on_a_file(tiny_run, lorenz_csv):
     assert res.exit_code == 0 and "D_stsp" in res.output
 
 
+def test_eval_says_when_the_free_run_diverges(tiny_run, tmp_path):
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    _, run_dir, _ = tiny_run
+    bad = tmp_path / "bad_run"
+    shutil.copytree(run_dir, bad)
+    weights = load_file(bad / "model.safetensors")
+    weights["A"] = weights["A"].abs() * 0 + 3.0  # every latent unit grows threefold per step
+    save_file(weights, bad / "model.safetensors")
+    res = invoke("eval", bad)
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())  # rich wraps long lines
+    assert "diverged" in text and "D_stsp and D_H are infinite" in text
+    res = invoke("eval", run_dir)  # the healthy run says nothing of the kind
+    assert "diverged" not in res.output
+
+
 def test_same_seed_same_metrics(lorenz_csv, tmp_path):
     import attractor
 

@@ -269,6 +269,12 @@ def _print_metrics(m: dict[str, Any], title: str) -> None:
         if key in m:
             table.add_row(label, _fmt(m[key]))
     out_console.print(table)
+    if m.get("diverged"):
+        out_console.print(
+            "[yellow]the model's free run from the first test point diverged (values not finite "
+            "or beyond 1e6), so D_stsp and D_H are infinite; try another --seed, more training "
+            "or another model.[/]"
+        )
 
 
 # ---------------------------------------------------------------------------- eval / simulate
