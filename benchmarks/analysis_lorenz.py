@@ -84,7 +84,7 @@ def _short(x: list[float]) -> str:
 def analyse(path: str, max_period: int) -> dict[str, Any]:
     """Analyse one run directory and keep the numbers the tables need."""
     from attractor.analysis.report import analyze_run
-    from attractor.runs import load_run
+    from attractor.runs.directory import load_run
 
     t0 = time.perf_counter()
     run = load_run(path)
@@ -297,7 +297,7 @@ def main() -> None:
         "lorenz_lambda_reference": LORENZ_LAMBDA,
     }
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    from attractor.runs import write_json
+    from attractor.io import write_json
 
     write_json(args.json, out)
     print(f"wrote {args.json} in {out['total_wall_s']:.0f} s")

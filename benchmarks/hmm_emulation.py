@@ -35,8 +35,8 @@ def main() -> None:
     p.add_argument("--results", type=Path, default=RESULTS)
     args = p.parse_args()
     torch.set_num_threads(1)
-    from attractor.runs import write_json
-    from attractor.task_fit import fit_hmm
+    from attractor.api.task import fit_hmm
+    from attractor.io import write_json
 
     train = {
         "steps": args.steps,

@@ -1,6 +1,6 @@
 """Quality benchmark: the default recipes on noisy Lorenz-63 (and other systems), several seeds.
 
-Each job is one ``attractor.fit`` call — clean data generated from dysts' Lorenz equations at
+Each job is one ``attractor.api.fit`` call — clean data generated from dysts' Lorenz equations at
 100 points per period, 5 % Gaussian observation noise added to the training and validation
 trajectories (the GTF paper's setting), evaluated on a clean held-out test trajectory from a
 different initial condition with the REFERENCE protocol (generate 1.25·T, drop 0.25·T, compare

@@ -52,7 +52,7 @@ DEFAULT_RUN = "benchmarks/runs/quality/20261201-142018-seq-s0"
 
 
 def _write(path: Path, results: dict[str, Any]) -> None:
-    from attractor.runs import write_json
+    from attractor.io import write_json
 
     write_json(path, results)
 
@@ -139,7 +139,7 @@ def lorenz_windows(run, t_len: int, batch: int) -> torch.Tensor:
 
 
 def final_alpha(run_dir: Path) -> float:
-    from attractor.runs import read_history
+    from attractor.runs.directory import read_history
 
     hist = read_history(run_dir / "history.csv")
     return float(hist[-1]["alpha"])
@@ -225,7 +225,7 @@ def bench_generation(ts: list[int], run_dir: Path, record) -> None:
 
 def bench_quality(args, record) -> None:
     """Same recipe, data, seed and number of epochs; sequential short windows vs parallel long
-    windows. Each fit's wall time is measured around the whole ``attractor.fit`` call."""
+    windows. Each fit's wall time is measured around the whole ``attractor.api.fit`` call."""
     import attractor
 
     setups = [

@@ -38,7 +38,7 @@ REDUCED = {"hidden": 128, "batch_size": 128, "steps_per_epoch": 100, "test_size"
 def worker(args: argparse.Namespace) -> None:
     """Train one curriculum and analyse its τ / τ_net; print the run directory as JSON."""
     torch.set_num_threads(1)
-    from attractor.task_fit import analyze_task_run, fit_task
+    from attractor.api.task import analyze_task_run, fit_task
 
     train = {k: REDUCED[k] for k in ("batch_size", "steps_per_epoch", "test_size")}
     train.update(time_budget=args.train_minutes * 60, max_epochs=100_000)
@@ -111,10 +111,11 @@ def main() -> None:
             sys.exit(f"the {c} worker failed with status {proc.returncode}")
         paths[c] = Path(json.loads(stdout.strip().splitlines()[-1])["run"])
 
-    from attractor.analysis import task_figures as tf
-    from attractor.analysis.robustness import robustness
-    from attractor.runs import read_history, read_json
-    from attractor.task_fit import TIMESCALES, heads_ns, load_task_run
+    from attractor.api.task import TIMESCALES, heads_ns, load_task_run
+    from attractor.io import read_json
+    from attractor.plots import tasks as tf
+    from attractor.runs.directory import read_history
+    from attractor.tasks.robustness import robustness
 
     ts = {c: read_json(paths[c] / TIMESCALES) for c in paths}
     met = {c: read_json(paths[c] / "metrics.json") for c in paths}
@@ -244,7 +245,7 @@ def main() -> None:
         "findings": findings,
         "wall_time_s": time.perf_counter() - t0,
     }
-    from attractor.runs import write_json
+    from attractor.io import write_json
 
     write_json(RESULTS, result)
     con.print_json(json.dumps(findings, default=float))

@@ -13,6 +13,19 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("ATTRACTOR_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """Pin torch to one thread for a module (tiny tensors, and CI shares two cores between the
+    test process and its subprocesses); restored afterwards. Use it with
+    ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 def lorenz(n: int = 4000, dt: float = 0.01, seed: int = 0) -> np.ndarray:
     def rhs(t, u):
         x, y, z = u

@@ -9,15 +9,17 @@ teacher forcing, measure how faithful it is, and analyse what it learned.
 """
 
 from attractor.analysis import analyze_run, find_fixed_points, find_orbits, symbolic_dynamics
+from attractor.api.fit import fit
+from attractor.api.task import analyze_task_run, fit_hmm, fit_task
 from attractor.bench import make_spec, run_sweep
 from attractor.data.embedding import delay_embed, embed
 from attractor.data.files import read_series, write_series
 from attractor.data.filters import Preprocess, preprocess
+from attractor.data.pipeline import prepare_data
 from attractor.data.real import list_datasets, load_dataset
 from attractor.data.series import Scaler, TimeSeries
 from attractor.data.systems import SystemInfo, list_systems, load_system, system_info
 from attractor.errors import AttractorError
-from attractor.fit import fit, prepare_data
 from attractor.models import (
     ALRNN,
     PLRNN,
@@ -32,8 +34,7 @@ from attractor.models.leaky import LeakyRNN
 from attractor.models.reservoir import EchoStateNetwork
 from attractor.models.ssm import DiagonalSSM
 from attractor.parallel import linear_scan, newton_solve
-from attractor.runs import Run, load_run
-from attractor.task_fit import analyze_task_run, fit_hmm, fit_task
+from attractor.runs.directory import Run, load_run
 from attractor.train.forcing import make_forcing
 from attractor.train.loop import TrainConfig
 from attractor.train.parallel_rollout import parallel_forced_rollout, parallel_simulate

@@ -291,7 +291,7 @@ def eval_(
 
     from attractor.errors import DataError
     from attractor.metrics.protocol import evaluate
-    from attractor.runs import load_run
+    from attractor.runs.directory import load_run
 
     r = load_run(run)
     if data is not None:
@@ -339,7 +339,7 @@ def simulate(
 ) -> None:
     """Run a trained model freely and save the trajectory in the data's own units."""
     from attractor.data.files import write_series
-    from attractor.runs import load_run
+    from attractor.runs.directory import load_run
 
     if steps < 1:
         raise ConfigError(f"--steps must be at least 1, got {steps}.")
@@ -361,7 +361,7 @@ def runs(
     out: Path = typer.Option(Path("runs"), help="Directory holding attractor.sqlite."),
 ) -> None:
     """List the runs recorded in the run index."""
-    from attractor.runindex import list_runs
+    from attractor.runs.index import list_runs
 
     rows = list_runs(out)
     table = Table(title=f"runs in {out}")

@@ -106,7 +106,7 @@ def register(app: typer.Typer) -> None:
         from attractor.bench.html import write_html
         from attractor.bench.store import Store, dumps
         from attractor.errors import ConfigError, UnknownNameError, did_you_mean
-        from attractor.runs import atomic_write_bytes
+        from attractor.io import atomic_write_bytes
 
         with Store(store, create=False) as st:
             rows = st.rows(spec)

@@ -1,6 +1,6 @@
 """CLI for memory tasks: ``attractor task parity|dms|hmm`` and ``attractor analyze-timescales``.
 
-Only parses arguments, calls :mod:`attractor.task_fit`, and prints; every library error becomes
+Only parses arguments, calls :mod:`attractor.api.task`, and prints; every library error becomes
 one line and exit status 2 (via :func:`attractor.cli.cli_errors`).
 """
 
@@ -92,8 +92,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(task_app, name="task")
 
     def run_binary(task: str, **kw: Any) -> None:
-        from attractor.data.tasks import check_n
-        from attractor.task_fit import fit_task
+        from attractor.api.task import fit_task
+        from attractor.tasks.data import check_n
 
         check_n(kw["max_n"], "--max-n")
         check_n(kw["start_n"], "--start-n")
@@ -175,7 +175,7 @@ def register(app: typer.Typer) -> None:
         name: str | None = typer.Option(None),
     ) -> None:
         """Train a noise-driven RNN to emit the symbols of an HMM (Sinkhorn divergence)."""
-        from attractor.task_fit import fit_hmm
+        from attractor.api.task import fit_hmm
 
         train: dict[str, Any] = {
             "hidden": hidden,
@@ -222,14 +222,14 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0),
     ) -> None:
         """τ (trained) and τ_net (autocorrelation fits) at every N reached, plus robustness."""
-        from attractor.task_fit import analyze_task_run
+        from attractor.api.task import analyze_task_run
 
         s = analyze_task_run(run, trials, steps, robustness_at, robustness, seed)
         _print_timescales(s)
         out_console.print(f"wrote {run / 'timescales.json'} and figures in {run / 'figures'}")
 
     def _print_task_run(path: Path) -> None:
-        from attractor.runs import read_json
+        from attractor.io import read_json
 
         m = read_json(path / "metrics.json")
         table = Table(title=f"{path.name}")

@@ -1,6 +1,6 @@
 """analysis: what a trained model learned — Lyapunov spectra, fixed points and cycles, symbolic
 dynamics of piecewise-linear models, and the ``attractor analyze`` report; for memory tasks,
-timescales (τ vs τ_net) and robustness (``attractor.analysis.timescales`` / ``.robustness``)."""
+timescales (τ vs τ_net) and robustness (``attractor.tasks.timescales`` / ``.robustness``)."""
 
 from attractor.analysis.fixedpoints import Orbit, OrbitSearch, find_fixed_points, find_orbits
 from attractor.analysis.lyapunov import SpectrumReport, compare_spectra, model_spectrum

@@ -35,7 +35,8 @@ from attractor.analysis.piecewise import has_form, piecewise_linear_form
 from attractor.analysis.slowpoints import float64_twin
 from attractor.analysis.symbolic import MAX_SYMBOL_BITS, symbol_form, symbolic_dynamics
 from attractor.errors import AttractorError, ConfigError, RunError
-from attractor.runs import Run, load_run, write_json
+from attractor.io import write_json
+from attractor.runs.directory import Run, load_run
 
 SECTIONS = ("lyapunov", "fixed_points", "cycles", "symbolic")
 #: Defaults: free-run length (after a transient) for figures and symbols, longest cycle
@@ -162,7 +163,7 @@ def _lyapunov_section(
         out["comparison"]["kaplan_yorke_dysts"] = float(dysts_ky)
     if out_dir is None:
         return out, []
-    from attractor import plots
+    from attractor.plots import reconstruction as plots
 
     k = min(len(rep.exponents), 6)
     ref = true_rep.exponents[:k] if true_rep is not None else None
@@ -272,7 +273,7 @@ def analyze_run(
             searches.append(cy)
             report["cycles"].append(cy.to_dict(n_obs, r.scaler, r.dt))
 
-    from attractor.analysis import figures as figs  # matplotlib: only when drawing
+    from attractor.plots import analysis as figs  # matplotlib: only when drawing
 
     if "symbolic" in todo:
         sym = symbolic_dynamics(model, states)

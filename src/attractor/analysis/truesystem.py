@@ -31,7 +31,7 @@ from attractor.analysis.lyapunov import SpectrumReport, report_from_result
 from attractor.analysis.stability import Stability, classify_flow, complex_pairs
 from attractor.data.systems import load_system, system_info
 from attractor.errors import ConfigError
-from attractor.runs import write_json
+from attractor.io import write_json
 
 #: RK4 steps per dominant period for the true spectrum, and its length in periods.
 FLOW_POINTS_PER_PERIOD = 200

@@ -32,7 +32,7 @@ from attractor.bench.leaderboard import (
     winners,
 )
 from attractor.bench.store import Store
-from attractor.runs import atomic_write_bytes
+from attractor.io import atomic_write_bytes
 
 CSS = """
 body{font-family:system-ui,-apple-system,'DejaVu Sans',sans-serif;margin:2em;color:#222;

@@ -7,10 +7,11 @@ a failure — bad data, a training that stays non-finite, a free run that diverg
 as ``status = "failed"`` with a one-sentence reason, and the sweep goes on. It never writes the
 results store; the driver does (``attractor.bench.store``).
 
-Data follow :func:`attractor.fit.prepare_data`: training, validation and test trajectories of
+Data follow :func:`attractor.data.pipeline.prepare_data`: training, validation and test
+trajectories of
 the system from three initial conditions, z-scored with the training scaler. Training is
 :func:`attractor.train.loop.train` with the model's recipe (forcing, sizes) from
-:mod:`attractor.fit`, capped by ``settings.epochs`` and ``settings.budget_seconds``; models with
+:mod:`attractor.api.fit`, capped by ``settings.epochs`` and ``settings.budget_seconds``; models with
 ``fit_direct`` are fitted in closed form.
 """
 
@@ -85,10 +86,11 @@ def run_job(job: Job) -> dict[str, Any]:
 def _run(job: Job, result: dict[str, Any], timings: dict[str, Any]) -> None:
     from attractor.bench import protocols
     from attractor.data.noise import estimate_noise
+    from attractor.data.pipeline import prepare_data
     from attractor.data.systems import load_system
-    from attractor.fit import build_forcing, build_model, make_train_config, prepare_data
     from attractor.models.registry import get_entry
     from attractor.train.loop import train
+    from attractor.train.recipes import build_forcing, build_model, make_train_config
 
     st = job.settings
     kind = job.model.lower()

@@ -90,7 +90,7 @@ class Settings:
                 raise ConfigError(f"{name} must be at least {low}, got {getattr(self, name)}.")
         if not (math.isfinite(self.noise) and self.noise >= 0):
             raise ConfigError(f"noise must be a non-negative number, got {self.noise}.")
-        from attractor.fit import PRESETS
+        from attractor.train.recipes import PRESETS
 
         if self.preset not in PRESETS:
             raise ConfigError(

@@ -5,19 +5,19 @@ from __future__ import annotations
 import pytest
 import torch
 
-from attractor.data.tasks import task_batch
 from attractor.errors import AttractorError, ConfigError, UnknownNameError
 from attractor.models import create
 from attractor.models.emitter import NoiseDrivenRNN
-from attractor.models.heads import (
+from attractor.models.leaky import LeakyRNN
+from attractor.tasks.curricula import task_loss
+from attractor.tasks.data import task_batch
+from attractor.tasks.heads import (
     TaskNetwork,
     build_core,
     checkpoint_extra,
     load_task_network,
     save_task_network,
 )
-from attractor.models.leaky import LeakyRNN
-from attractor.train.curricula import task_loss
 
 
 @pytest.mark.parametrize("placement", ["outside", "inside"])

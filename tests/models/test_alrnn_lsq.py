@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attractor.errors import ConfigError
-from attractor.fit import build_model
 from attractor.models import create, from_config
 from attractor.models.alrnn_lsq import HingeALRNN, HingeMap, fit_hinge_map, smooth_series
 from attractor.train.loop import TrainConfig, train
+from attractor.train.recipes import build_model
 from conftest import lorenz
 
 

@@ -15,9 +15,9 @@ from matplotlib.image import imread
 from matplotlib.text import Text
 from scipy.integrate import solve_ivp
 
-from attractor import plots
 from attractor.errors import ConfigError, DataError
 from attractor.metrics.spectrum import power_spectrum
+from attractor.plots import reconstruction as plots
 
 DT = 0.02
 

@@ -1,6 +1,6 @@
 """One-call API for the memory tasks: train through a curriculum and write a run directory.
 
->>> from attractor.task_fit import fit_task, analyze_task_run
+>>> from attractor.api.task import fit_task, analyze_task_run
 >>> path = fit_task("parity", curriculum="multi", max_n=12, hidden=128)
 >>> analyze_task_run(path)["per_n"][-1]["tau_net_mean"]
 
@@ -31,16 +31,17 @@ from typing import Any
 
 import torch
 
-from attractor import runindex, runs
 from attractor.errors import AttractorError, RunError
-from attractor.models.heads import (
+from attractor.runs import directory as runs
+from attractor.runs import index as runindex
+from attractor.tasks.curricula import TaskTrainConfig, heads_needed, train_curriculum
+from attractor.tasks.heads import (
     TaskNetwork,
     build_core,
     checkpoint_extra,
     load_task_network,
     save_task_network,
 )
-from attractor.train.curricula import TaskTrainConfig, heads_needed, train_curriculum
 from attractor.train.progress import Progress
 
 CHECKPOINTS = "checkpoints"
@@ -220,8 +221,8 @@ def analyze_task_run(
 
     Writes ``timescales.json`` and the figures into the run directory and returns the summary.
     """
-    from attractor.analysis.robustness import robustness
-    from attractor.analysis.timescales import network_timescales
+    from attractor.tasks.robustness import robustness
+    from attractor.tasks.timescales import network_timescales
 
     run = check_task_run(run)
     cfg = runs.read_json(run / runs.CONFIG)
@@ -253,7 +254,7 @@ def analyze_task_run(
 
 
 def _figures(run: Path, history: list[dict[str, Any]], summary: dict[str, Any] | None) -> None:
-    from attractor.analysis import task_figures as tf
+    from attractor.plots import tasks as tf
 
     figs = run / runs.FIGURES
     if history:
@@ -275,10 +276,10 @@ def fit_hmm(
     name: str | None = None,
     progress: Progress | None = None,
 ) -> tuple[Path, dict[str, Any]]:
-    """Train a noise-driven RNN on an HMM (:mod:`attractor.train.hmm_emulation`); write a run
+    """Train a noise-driven RNN on an HMM (:mod:`attractor.tasks.hmm`); write a run
     directory with the emitter, history, evaluation metrics and figures."""
-    from attractor.analysis import task_figures as tf
-    from attractor.train.hmm_emulation import (
+    from attractor.plots import tasks as tf
+    from attractor.tasks.hmm import (
         HMMEmulationConfig,
         evaluate_emulator,
         train_hmm_emulator,

@@ -1,10 +1,10 @@
 """Figures of an analysis: the attractor with its fixed points and cycles, region coverage and the
 transition graph of piecewise-linear models. (Lyapunov convergence uses
-:func:`attractor.plots.plot_lyapunov_convergence`.)
+:func:`attractor.plots.reconstruction.plot_lyapunov_convergence`.)
 
 Each function takes plain arrays/dicts in **data coordinates** (the analysis converts), draws one
 :class:`matplotlib.figure.Figure` on the Agg canvas (no pyplot, no window) and writes it
-atomically (:func:`attractor.runs.atomic_write_bytes`) as PNG; returns the path.
+atomically (:func:`attractor.runs.directory.atomic_write_bytes`) as PNG; returns the path.
 
 Markers: fixed points are circles (filled if stable, open if not), cycles squares joined by a
 dashed line; colour by type (stable, saddle, saddle-focus, unstable, slow point); the true
@@ -25,7 +25,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from attractor.runs import atomic_write_bytes
+from attractor.io import atomic_write_bytes
 
 TYPE_COLORS = {
     "stable node": "#2e7d32",

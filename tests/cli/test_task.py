@@ -6,12 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from attractor.cli import app
-from attractor.models.heads import TaskNetwork, build_core, load_task_network, save_task_network
-from attractor.runindex import list_runs
+from attractor.runs.index import list_runs
+from attractor.tasks.heads import TaskNetwork, build_core, load_task_network, save_task_network
 
 runner = CliRunner()
 TINY = [
@@ -35,8 +34,7 @@ def invoke(*args):
 
 
 @pytest.fixture(scope="module")
-def parity_run(tmp_path_factory):
-    torch.set_num_threads(1)
+def parity_run(tmp_path_factory, one_thread):
     out = tmp_path_factory.mktemp("task-runs")
     res = invoke("task", "parity", "--curriculum", "multi", "--max-n", 3, *TINY, "--out", out)
     assert res.exit_code == 0, res.output

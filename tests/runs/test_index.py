@@ -7,9 +7,9 @@ import sqlite3
 
 import pytest
 
-from attractor import runindex
 from attractor.errors import RunError
-from attractor.runindex import list_runs, record_start
+from attractor.runs import index as runindex
+from attractor.runs.index import list_runs, record_start
 
 N_PROCS = 6
 N_DIRS = 10

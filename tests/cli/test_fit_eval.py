@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from attractor import load_run
 from attractor.cli import app
-from attractor.runindex import list_runs
+from attractor.runs.index import list_runs
 
 runner = CliRunner()
 TINY = ["--epochs", "1", "--preset", "quick"]
@@ -223,7 +223,7 @@ def test_runs_started_in_the_same_second_get_distinct_directories(tmp_path, monk
     """Parallel jobs with one label in one second: each claims its own working directory."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from attractor import runs
+    from attractor.runs import directory as runs
 
     monkeypatch.setattr(runs, "new_run_name", lambda label: f"20260101-000000-{label}")
     with ThreadPoolExecutor(4) as pool:

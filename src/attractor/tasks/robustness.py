@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 from attractor.errors import ConfigError
-from attractor.models.heads import TaskNetwork
-from attractor.train.curricula import evaluate_accuracy
+from attractor.tasks.curricula import evaluate_accuracy
+from attractor.tasks.heads import TaskNetwork
 
 EPSILONS = (0.01, 0.02, 0.05, 0.1, 0.2)
 #: Neurons ablated one at a time from each end of the τ ordering.

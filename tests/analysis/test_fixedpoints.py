@@ -18,15 +18,9 @@ from attractor.analysis.piecewise import piecewise_linear_form
 from attractor.errors import ConfigError
 from attractor.models import ALRNN, PLRNN, ShallowPLRNN
 from attractor.models.base import DynamicalModel
+from toymodels import AffineModel, bistable_gru
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread avoids oversubscribing the shared CPU (restored afterwards)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def alrnn_1d(a: float, w: float, h: float) -> ALRNN:
@@ -233,44 +227,6 @@ def test_piecewise_form_is_the_model(family):
 
 
 # ---------------------------------------------------------------------- smooth models
-class AffineModel(DynamicalModel):
-    """Test-only smooth model ``z' = A z + b`` (Jacobian by autograd through the base class)."""
-
-    kind = "affine-test"
-
-    def __init__(self, a: np.ndarray, b: np.ndarray) -> None:
-        super().__init__(1, a.shape[0])
-        self.A = torch.nn.Parameter(torch.tensor(a))
-        self.b = torch.nn.Parameter(torch.tensor(b))
-
-    def step(self, z, s=None):
-        return z @ self.A.T + self.b
-
-
-class GRUModel(DynamicalModel):
-    """Test-only: a GRU cell with zero input as an autonomous map ``h' = GRU(0, h)``."""
-
-    kind = "gru-test"
-
-    def __init__(self, obs_dim: int = 1, latent_dim: int = 2, n_inputs: int = 0) -> None:
-        super().__init__(obs_dim, latent_dim, n_inputs)
-        self.cell = torch.nn.GRUCell(1, latent_dim)
-
-    def step(self, z, s=None):
-        return self.cell(torch.zeros(z.shape[0], 1, dtype=z.dtype), z)
-
-
-def bistable_gru(w: float = 4.0, obs_dim: int = 1) -> GRUModel:
-    """All weights zero except W_hn = w·I: r = z = σ(0) = ½, so h' = ½ tanh(w h / 2) + ½ h and
-    each unit's fixed points solve h = tanh(w h / 2)."""
-    model = GRUModel(obs_dim=obs_dim)
-    with torch.no_grad():
-        for p in model.cell.parameters():
-            p.zero_()
-        model.cell.weight_hh[4:6].copy_(w * torch.eye(2))  # rows of the candidate n
-    return model
-
-
 def test_smooth_finder_recovers_the_fixed_point_of_an_affine_map():
     a = np.array([[0.5, 0.3, 0.0], [0.0, 1.6, 0.2], [0.1, 0.0, -0.4]])
     b = np.array([1.0, -2.0, 0.5])

@@ -193,7 +193,7 @@ def save_task_network(
     """Parameters as safetensors (atomic), with the core, its config and the head count."""
     from safetensors.torch import save
 
-    from attractor.runs import atomic_write_bytes
+    from attractor.io import atomic_write_bytes
 
     state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
     meta = {**net.metadata(), **{k: json.dumps(v) for k, v in (extra or {}).items()}}

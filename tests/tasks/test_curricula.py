@@ -6,21 +6,21 @@ from __future__ import annotations
 import pytest
 import torch
 
-from attractor.analysis.robustness import (
-    ablate,
-    perturb_tau,
-    perturb_weights,
-    relative_accuracy,
-    robustness,
-)
 from attractor.errors import AttractorError, ConfigError, UnknownNameError
-from attractor.models.heads import TaskNetwork, build_core
-from attractor.train.curricula import (
+from attractor.tasks.curricula import (
     TaskTrainConfig,
     evaluate_accuracy,
     heads_needed,
     make_curriculum,
     train_curriculum,
+)
+from attractor.tasks.heads import TaskNetwork, build_core
+from attractor.tasks.robustness import (
+    ablate,
+    perturb_tau,
+    perturb_weights,
+    relative_accuracy,
+    robustness,
 )
 
 JUST_ABOVE = 0.98 + 1e-9
@@ -86,9 +86,9 @@ def tiny_config(**kw):
     return TaskTrainConfig(**{**base, **kw})
 
 
+@pytest.mark.usefixtures("one_thread")
 def test_tiny_training_learns_2_parity_and_checkpoints_each_n():
     torch.manual_seed(0)
-    torch.set_num_threads(1)
     net = TaskNetwork(build_core("leaky", 32), 1)
     chance = evaluate_accuracy(net, "parity", [2], 512, torch.Generator().manual_seed(9))[0]
     seen = []

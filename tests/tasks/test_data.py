@@ -8,7 +8,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attractor.data.tasks import (
+from attractor.errors import AttractorError, ConfigError, UnknownNameError
+from attractor.tasks.data import (
     length_range,
     make_hmm,
     sample_hmm,
@@ -16,7 +17,6 @@ from attractor.data.tasks import (
     symbol_statistics,
     task_batch,
 )
-from attractor.errors import AttractorError, ConfigError, UnknownNameError
 
 
 def brute_parity(bits: list[int], n: int) -> int:

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from attractor.cli import app
 from attractor.data.filters import Preprocess, downsample, highpass, preprocess
+from attractor.data.pipeline import prepare_data
 from attractor.data.series import TimeSeries
 from attractor.errors import DataError
-from attractor.fit import prepare_data
 
 FS = 100.0  # samples per time unit
 T = np.arange(20_000) / FS

@@ -37,6 +37,7 @@ import torch
 
 from attractor.data.series import Scaler
 from attractor.errors import RunError
+from attractor.io import atomic_write_bytes, read_json, write_json
 from attractor.models.base import DynamicalModel
 from attractor.models.registry import from_config
 
@@ -48,71 +49,6 @@ METRICS = "metrics.json"
 TEST_DATA = "test.npy"
 FIGURES = "figures"
 REQUIRED = (CONFIG, CHECKPOINT)
-
-
-# ---------------------------------------------------------------------------- atomic writes
-def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same directory and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (np.floating, np.integer)):
-        return o.item()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
-def _clean(o: Any) -> Any:
-    """Replace non-finite floats by strings JSON can hold ("inf", "nan")."""
-    if isinstance(o, float) and not math.isfinite(o):
-        return str(o)
-    if isinstance(o, dict):
-        return {k: _clean(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean(v) for v in o]
-    return o
-
-
-def write_json(path: str | Path, obj: Any) -> Path:
-    text = json.dumps(_clean(obj), indent=2, default=_json_default, ensure_ascii=False)
-    return atomic_write_bytes(path, (text + "\n").encode())
-
-
-def _unclean(o: Any) -> Any:
-    if o in ("inf", "-inf", "nan"):
-        return float(o)
-    if isinstance(o, dict):
-        return {k: _unclean(v) for k, v in o.items()}
-    if isinstance(o, list):
-        return [_unclean(v) for v in o]
-    return o
-
-
-def read_json(path: str | Path) -> Any:
-    try:
-        return _unclean(json.loads(Path(path).read_text()))
-    except FileNotFoundError:
-        raise RunError(f"{path} is missing; the run directory is incomplete.") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunError(f"{path} is not valid JSON ({exc}); the run directory is damaged.") from None
 
 
 def write_history(path: str | Path, history: list[dict[str, Any]]) -> Path:
@@ -285,7 +221,7 @@ def claim_run_dir(out: Path, label: str) -> tuple[str, Path]:
 def start_run(out: Path, label: str, config: dict[str, Any]) -> tuple[str, Path, int]:
     """Claim a run directory, record the start in the run index and write config and versions;
     returns ``(name, working directory, run id)``. Nothing is left behind if any step fails."""
-    from attractor import runindex
+    from attractor.runs import index as runindex
 
     name, partial = claim_run_dir(out, label)
     try:

@@ -6,8 +6,8 @@
   single-neuron ablations of the fastest and slowest neurons.
 - :func:`plot_hmm_statistics` — symbol frequencies and transition matrices, RNN vs HMM.
 
-Like :mod:`attractor.plots`, figures are drawn on the Agg canvas without pyplot and written
-atomically (via :func:`attractor.runs.atomic_write_bytes`).
+Like :mod:`attractor.plots.reconstruction`, figures are drawn on the Agg canvas without pyplot and
+written atomically (via :func:`attractor.runs.directory.atomic_write_bytes`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from attractor.runs import atomic_write_bytes
+from attractor.io import atomic_write_bytes
 
 Runs = Mapping[str, Sequence[Mapping[str, Any]]]
 

@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from attractor.data.tasks import check_n, check_task, task_batch
 from attractor.errors import ConfigError, TrainingError, UnknownNameError, did_you_mean
-from attractor.models.heads import TaskNetwork
+from attractor.tasks.data import check_n, check_task, task_batch
+from attractor.tasks.heads import TaskNetwork
 from attractor.train.progress import Progress
 
 CURRICULA = ("single", "multi", "none")

@@ -11,14 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.signal import lfilter
 
-from attractor.analysis.timescales import (
+from attractor.errors import DataError
+from attractor.tasks.heads import TaskNetwork, build_core
+from attractor.tasks.timescales import (
     autocorrelation,
     dimensionality,
     fit_timescale,
     network_timescales,
 )
-from attractor.errors import DataError
-from attractor.models.heads import TaskNetwork, build_core
 
 
 def ar1(phi: float, n: int, trials: int, seed: int) -> np.ndarray:

@@ -34,9 +34,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from attractor.data.tasks import HMMSpec, make_hmm, one_hot, sample_hmm, symbol_statistics
 from attractor.errors import ConfigError
 from attractor.models.emitter import NoiseDrivenRNN
+from attractor.tasks.data import HMMSpec, make_hmm, one_hot, sample_hmm, symbol_statistics
 from attractor.train.progress import Progress
 
 

@@ -22,24 +22,20 @@ from attractor.analysis.fixedpoints import find_orbits
 from attractor.analysis.report import analyze_run
 from attractor.cli import app
 from attractor.data.series import Scaler
+from attractor.io import write_json
 from attractor.models import ALRNN, ShallowPLRNN
 from attractor.models.registry import MODELS, ModelEntry
-from attractor.runs import save_checkpoint, write_json
+from attractor.runs.directory import save_checkpoint
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_analysis_fixedpoints import GRUModel, bistable_gru
+from toymodels import GRUModel, bistable_gru
 
 runner = CliRunner()
 FAST = ["--steps", "400", "--lyapunov-steps", "400"]
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def make_run(path: Path, model, kind: str, data: dict | None = None) -> Path:
@@ -88,7 +84,7 @@ def test_analyze_writes_json_and_figures(tmp_path):
     # the JSON holds the same fixed points as a direct exhaustive search, in data units
     fp = rep["fixed_points"]
     assert fp["method"] == "exhaustive" and fp["exhaustive"]
-    from attractor.runs import load_run
+    from attractor.runs.directory import load_run
 
     r = load_run(run)
     expect = find_orbits(r.model, 1)

@@ -23,13 +23,7 @@ from attractor.errors import ConfigError
 from attractor.metrics.lyapunov import LyapunovResult
 from attractor.models.base import DynamicalModel
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class LinearMap(DynamicalModel):

@@ -1,0 +1,2 @@
+"""The one-call functions: thin compositions of the layers below (data → model → training →
+metrics → run directory): :mod:`attractor.api.fit` and :mod:`attractor.api.task`."""

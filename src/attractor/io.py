@@ -1,0 +1,85 @@
+"""The one place files are written: atomic writes (temporary file, fsync, rename) and JSON.
+
+Every file attractor writes — run directories, caches, data files, figures, reports — goes
+through :func:`atomic_write_bytes` (or :func:`atomic_path` for writers that need a path, such as
+``np.save`` or h5py), so a crash or Ctrl-C never leaves a half-written file behind and an
+existing file is replaced only once the new one is complete. JSON keeps non-finite floats as the
+strings ``"inf"``/``"nan"`` and reads them back as floats.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from attractor.errors import RunError
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temporary file in the same directory and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (np.floating, np.integer)):
+        return o.item()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _clean(o: Any) -> Any:
+    """Replace non-finite floats by strings JSON can hold ("inf", "nan")."""
+    if isinstance(o, float) and not math.isfinite(o):
+        return str(o)
+    if isinstance(o, dict):
+        return {k: _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    return o
+
+
+def write_json(path: str | Path, obj: Any) -> Path:
+    text = json.dumps(_clean(obj), indent=2, default=_json_default, ensure_ascii=False)
+    return atomic_write_bytes(path, (text + "\n").encode())
+
+
+def _unclean(o: Any) -> Any:
+    if o in ("inf", "-inf", "nan"):
+        return float(o)
+    if isinstance(o, dict):
+        return {k: _unclean(v) for k, v in o.items()}
+    if isinstance(o, list):
+        return [_unclean(v) for v in o]
+    return o
+
+
+def read_json(path: str | Path) -> Any:
+    try:
+        return _unclean(json.loads(Path(path).read_text()))
+    except FileNotFoundError:
+        raise RunError(f"{path} is missing; the run directory is incomplete.") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RunError(f"{path} is not valid JSON ({exc}); the run directory is damaged.") from None
