@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from attractor.data import systems
 from attractor.data.systems import load_system
+from attractor.data.systems.catalogue import dysts_flows
 from attractor.metrics.geometry import d_stsp
 
 N = 10_000
@@ -50,8 +50,8 @@ def moments(x: np.ndarray) -> dict[str, list[float]]:
 
 
 def run() -> dict[str, Any]:
-    _, t_import = timed(systems._dysts_flows)
-    flows = systems._dysts_flows()
+    _, t_import = timed(dysts_flows)
+    flows = dysts_flows()
     from importlib.metadata import version
 
     lorenz = flows.Lorenz()

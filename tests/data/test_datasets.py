@@ -8,8 +8,8 @@ from importlib import resources
 import numpy as np
 import pytest
 
+from attractor.data.datasets import dataset_info, list_datasets, load_dataset
 from attractor.data.embedding import embed
-from attractor.data.real import dataset_info, list_datasets, load_dataset
 from attractor.errors import UnknownNameError
 
 ECG_SHA256 = "f20ad3365fb9b7f845d0e5c48b6fe67081377ee466c3a220b7f69f35c8958baf"
@@ -30,7 +30,7 @@ def test_list_and_info():
 
 
 def test_packaged_file_and_source_note_are_there():
-    folder = resources.files("attractor.data.datasets")
+    folder = resources.files("attractor.data.datasets").joinpath("ecg")
     raw = folder.joinpath("ecg208.npz").read_bytes()
     assert hashlib.sha256(raw).hexdigest() == ECG_SHA256
     note = folder.joinpath("SOURCE.md").read_text(encoding="utf-8")
@@ -68,3 +68,98 @@ def test_ecg_embedding_choice(ecg):
     assert 4 <= dim <= 7 and 0.05 <= info["lag_time"] <= 0.6
     assert e.values.shape == (108_000 - (dim - 1) * lag, dim)
     assert e.names[:2] == ("ecg(t)", "ecg(t-τ)") and e.dt == ecg.dt
+
+
+# ------------------------------------------------------------------------------ folders
+def _toy_folder(root, name="toy", **changes):
+    """A dataset folder: a two-channel CSV of integer counts plus its meta.json."""
+    import json
+
+    folder = root / name
+    folder.mkdir(parents=True)
+    counts = np.arange(40, dtype=float).reshape(20, 2)
+    np.savetxt(folder / "counts.csv", counts, delimiter=",", header="a,b", comments="", fmt="%d")
+    meta = {
+        "description": "a toy",
+        "file": "counts.csv",
+        "sha256": hashlib.sha256((folder / "counts.csv").read_bytes()).hexdigest(),
+        "decode": {"zero": 10, "gain": 2.0},
+        "dt": 0.5,
+        "dt_unit": "s",
+        "n_samples": 20,
+        "names": ["a", "b"],
+        "units": ["mV", "mV"],
+        "source": "made up",
+        "license": "CC0",
+        "lag": 2,
+        "dim": 3,
+        **changes,
+    }
+    (folder / "meta.json").write_text(json.dumps(meta))
+    return folder, counts
+
+
+@pytest.fixture
+def data_root(tmp_path, monkeypatch):
+    from attractor.data import datasets
+
+    monkeypatch.setattr(datasets, "_root", lambda: tmp_path)
+    return tmp_path
+
+
+def test_the_shipped_folder_holds_data_meta_and_source():
+    import json
+
+    folder = resources.files("attractor.data.datasets").joinpath("ecg")
+    meta = json.loads(folder.joinpath("meta.json").read_text(encoding="utf-8"))
+    assert meta["sha256"] == ECG_SHA256 and meta["file"] == "ecg208.npz"
+    assert (meta["highpass"], meta["downsample"], meta["lag"], meta["dim"]) == (0.5, 3, 18, 8)
+    assert meta["d_stsp_method"] == "gmm" and meta["dt"] == 1 / 360
+    assert dataset_info("ecg") == {"name": "ecg", **meta}
+
+
+def test_adding_a_dataset_is_adding_a_folder(data_root):
+    _, counts = _toy_folder(data_root)
+    (data_root / "notes").mkdir()  # a folder without meta.json is not a dataset
+    assert list_datasets() == ["toy"]
+    ts = load_dataset("Toy")
+    np.testing.assert_array_equal(ts.values, (counts - 10) / 2.0)
+    assert ts.dt == 0.5 and ts.names == ("a", "b") and ts.units == ("mV", "mV")
+    assert ts.meta["dataset"]["license"] == "CC0" and dataset_info("toy")["lag"] == 2
+
+
+def test_a_damaged_data_file_is_reported(data_root):
+    from attractor.errors import FileFormatError
+
+    folder, _ = _toy_folder(data_root)
+    (folder / "counts.csv").write_text("a,b\n1,2\n3,4\n")
+    with pytest.raises(FileFormatError, match="'toy' is damaged"):
+        load_dataset("toy")
+    (folder / "counts.csv").unlink()
+    with pytest.raises(FileFormatError, match="missing"):
+        load_dataset("toy")
+
+
+@pytest.mark.parametrize(
+    ("changes", "match"),
+    [
+        ({"dt": -1}, "positive number"),
+        ({"sha256": None, "colour": "red"}, "unknown keys"),
+        ({"units": ["mV"]}, "one unit per channel"),
+        ({"decode": {"offset": 1}}, "decode must be"),
+    ],
+)
+def test_a_bad_meta_json_is_reported(data_root, changes, match):
+    from attractor.errors import FileFormatError
+
+    _toy_folder(data_root, **changes)
+    with pytest.raises(FileFormatError, match=match):
+        list_datasets()
+
+
+def test_meta_json_must_agree_with_the_data(data_root):
+    from attractor.errors import FileFormatError
+
+    _toy_folder(data_root, n_samples=21)
+    with pytest.raises(FileFormatError, match="says 2 and 21"):
+        load_dataset("toy")

@@ -106,7 +106,7 @@ def test_cutoff_above_nyquist_and_short_trials_are_refused():
 def test_ecg_is_preprocessed_by_default_and_can_be_switched_off():
     p = prepare_data("ecg", embed=False)
     assert p.info["preprocess"] == {"highpass": 0.5, "downsample": 3}
-    assert p.info["d_stsp_method"] == "gmm"  # 5-D embedding, ~7,000 test points: see real.py
+    assert p.info["d_stsp_method"] == "gmm"  # 5-D embedding, ~7,000 test points: see datasets/ecg
     assert p.info["dt"] == pytest.approx(3 / 360)
     # 108,000 samples split 70/10/20, one cutoff period (2 s = 720 samples) dropped at both ends
     # of each split, then every third sample kept
@@ -129,6 +129,7 @@ def test_ecg_is_preprocessed_by_default_and_can_be_switched_off():
     )
 
 
+@pytest.mark.slow
 def test_cli_eval_on_a_file_repeats_the_runs_preprocessing(tmp_path):
     x = np.sin(2 * np.pi * 5.0 * T[:8_000]) + 0.3 * np.sin(2 * np.pi * 0.05 * T[:8_000])
     path = tmp_path / "scalar.csv"

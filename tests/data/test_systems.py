@@ -11,9 +11,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attractor.data import systems
 from attractor.data.series import TimeSeries
-from attractor.data.systems import SystemInfo, list_systems, load_system, system_info
+from attractor.data.systems import (
+    SystemInfo,
+    catalogue,
+    integrate,
+    list_systems,
+    load_system,
+    system_info,
+    trajectory,
+)
+from attractor.data.systems import cache as system_cache
 from attractor.errors import ConfigError, DataError, UnknownNameError
 
 LORENZ_N = 4000
@@ -36,13 +44,13 @@ def lorenz(cache_dir) -> tuple[TimeSeries, TimeSeries]:
 def _count_generate(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Wrap the integrator so a test can count how often it runs."""
     calls: list[int] = []
-    real = systems._generate
+    real = integrate.generate
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(systems, "_generate", counting)
+    monkeypatch.setattr(integrate, "generate", counting)
     return calls
 
 
@@ -52,7 +60,7 @@ def test_list_systems_has_all_continuous_systems():
     assert len(names) == 135 == len(set(names))
     assert names == sorted(names)
     assert {"Lorenz", "Rossler", "MackeyGlass", "IkedaDelay"} <= set(names)
-    delay = [n for n in names if systems._catalogue()[n]["delay"]]
+    delay = [n for n in names if catalogue.dysts_metadata()[n]["delay"]]
     assert len(delay) == 6
 
 
@@ -91,7 +99,7 @@ def test_system_info_does_not_leak_catalogue_state():
 @given(st.lists(st.booleans(), min_size=6, max_size=6))
 def test_system_names_are_case_insensitive(upper):
     name = "".join(c.upper() if u else c.lower() for c, u in zip("Lorenz", upper, strict=True))
-    assert systems._canonical_name(name) == "Lorenz"
+    assert catalogue.canonical_name(name) == "Lorenz"
 
 
 def test_unknown_name_suggests_close_matches():
@@ -141,7 +149,7 @@ def test_lorenz_trajectory_shape_dt_names_meta(lorenz):
     assert m["system"] == "Lorenz" and m["params"] == info.parameters
     assert m["ic"] == info.initial_conditions and m["seed"] == 0
     assert m["n"] == LORENZ_N and m["pts_per_period"] == 100
-    assert m["transient"] == systems.TRANSIENT_PERIODS * 100
+    assert m["transient"] == trajectory.TRANSIENT_PERIODS * 100
     assert m["t0"] == pytest.approx(m["transient"] * ts.dt)
     assert m["integrator"].startswith("DOP853") and m["method"] == "DOP853"
     assert m["rtol"] == m["atol"] == 1e-10 and m["time_offset"] == 0.0
@@ -170,10 +178,10 @@ def test_seeds_start_elsewhere_with_the_same_statistics(lorenz):
     d_ic = (np.asarray(lorenz[1].meta["ic"]) - lorenz[0].meta["ic"]) / np.asarray(
         system_info("Lorenz").std
     )
-    assert 0 < np.abs(d_ic).max() < 5 * systems.IC_PERTURBATION
+    assert 0 < np.abs(d_ic).max() < 5 * trajectory.IC_PERTURBATION
     # … and sampling starts at a seeded time offset
     period = system_info("Lorenz").period
-    assert 0 < lorenz[1].meta["time_offset"] < systems.SEED_OFFSET_PERIODS * period
+    assert 0 < lorenz[1].meta["time_offset"] < trajectory.SEED_OFFSET_PERIODS * period
     # after the transient the two trajectories are unrelated pointwise …
     assert np.mean(np.abs(a - b) / std) > 0.5
     # … but sample the same attractor (x̄, ȳ: see the lobe-residence note above)
@@ -214,7 +222,7 @@ def test_delay_system_returns_its_embedding():
     assert x.shape == (2000, info.dimension) and np.isfinite(x).all()
     assert ts.dt == pytest.approx(info.period / 100)
     assert ts.meta["integrator"].startswith("method of steps")
-    assert ts.meta["transient"] >= systems.TRANSIENT_DELAYS * info.tau / ts.dt
+    assert ts.meta["transient"] >= trajectory.TRANSIENT_DELAYS * info.tau / ts.dt
     assert 0.85 < x[:, 0].mean() < 1.0 and 0.18 < x[:, 0].std() < 0.26
 
 
@@ -237,8 +245,8 @@ def test_stiff_fallback_gives_the_same_trajectory(monkeypatch, name):
     """When DOP853 exceeds its evaluation budget, LSODA recomputes the same trajectory."""
     kw = {"n": 50, "transient": 0, "cache": False}
     ref = load_system(name, **kw)
-    monkeypatch.setattr(systems, "STIFF_GRACE", 10)
-    monkeypatch.setattr(systems, "STIFF_EVALS_PER_SAMPLE", 1)
+    monkeypatch.setattr(integrate, "STIFF_GRACE", 10)
+    monkeypatch.setattr(integrate, "STIFF_EVALS_PER_SAMPLE", 1)
     alt = load_system(name, **kw)
     assert ref.meta["method"] == "DOP853" and alt.meta["method"] == "LSODA"
     np.testing.assert_allclose(alt.values, ref.values, rtol=1e-5, atol=1e-6 * ref.values.std())
@@ -247,11 +255,11 @@ def test_stiff_fallback_gives_the_same_trajectory(monkeypatch, name):
 def test_integration_past_its_time_limit_is_a_clear_error(monkeypatch):
     """A trajectory that cannot be integrated within the wall-clock limit fails with one
     sentence naming the system and the limit (a sweep records it and moves on)."""
-    monkeypatch.setattr(systems, "DEADLINE_CHECK_EVERY", 10)
-    monkeypatch.setenv(systems.MAX_SECONDS_ENV, "1e-9")
+    monkeypatch.setattr(integrate, "DEADLINE_CHECK_EVERY", 10)
+    monkeypatch.setenv(integrate.MAX_SECONDS_ENV, "1e-9")
     with pytest.raises(DataError, match=r"Lorenz.*did not finish within 1e-09 s"):
         load_system("Lorenz", n=2000, cache=False)
-    monkeypatch.setenv(systems.MAX_SECONDS_ENV, "soon")
+    monkeypatch.setenv(integrate.MAX_SECONDS_ENV, "soon")
     with pytest.raises(ConfigError, match="number of seconds"):
         load_system("Lorenz", n=2000, cache=False)
 
@@ -280,7 +288,7 @@ def test_second_call_is_served_from_the_cache(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("the integrator ran although the trajectory is cached")
 
-    monkeypatch.setattr(systems, "_generate", fail)
+    monkeypatch.setattr(integrate, "generate", fail)
     second = load_system("rossler", n=300, cache_dir=tmp_path)
     np.testing.assert_array_equal(first.values, second.values)
     assert second.meta == first.meta and second.names == first.names
@@ -307,8 +315,8 @@ def test_corrupt_cache_file_is_regenerated(tmp_path, monkeypatch, damage):
 
 
 def test_cache_env_variable_and_unwritable_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(systems.CACHE_ENV, str(tmp_path / "root"))
-    assert systems._default_cache_dir() == tmp_path / "root" / "systems"
+    monkeypatch.setenv(system_cache.CACHE_ENV, str(tmp_path / "root"))
+    assert system_cache.default_cache_dir() == tmp_path / "root" / "systems"
     ts = load_system("Lorenz", n=20)
     assert ts.meta["cache_file"].startswith(str(tmp_path / "root" / "systems"))
     blocker = tmp_path / "file"
@@ -319,7 +327,7 @@ def test_cache_env_variable_and_unwritable_cache(tmp_path, monkeypatch):
 
 
 def test_cache_disabled_writes_nothing(tmp_path, monkeypatch):
-    monkeypatch.setenv(systems.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(system_cache.CACHE_ENV, str(tmp_path))
     ts = load_system("Lorenz", n=20, cache=False)
     assert ts.meta["cache_file"] is None and not any(tmp_path.rglob("*"))
 

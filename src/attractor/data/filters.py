@@ -29,7 +29,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy.signal import butter, decimate, sosfiltfilt
 
 from attractor.data.series import TimeSeries
 from attractor.errors import DataError
@@ -73,6 +72,8 @@ def highpass(ts: TimeSeries, cutoff: float) -> TimeSeries:
     ``1 / (2·dt)``. One cutoff period (at least 9 samples) is dropped at each end of every trial;
     a trial shorter than four cutoff periods is an error.
     """
+    from scipy.signal import butter, sosfiltfilt  # imported when used: slow to import
+
     nyquist = 0.5 / ts.dt
     if not 0 < cutoff < nyquist:
         raise DataError(
@@ -104,8 +105,10 @@ def downsample(ts: TimeSeries, q: int) -> TimeSeries:
     if short < 30 * q:  # decimate's FIR has 20·q + 1 taps; keep a margin for its padding
         raise DataError(
             f"a trial of {short} samples is too short to downsample by {q}; "
-            "use longer trials or a smaller --downsample."
+            "use longer trials or a smaller downsample=."
         )
+    from scipy.signal import decimate
+
     trials = [decimate(v, q, ftype="fir", axis=0, zero_phase=True) for v in ts.trials]
     return ts.with_values(trials, dt=ts.dt * q)
 
