@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from attractor.errors import ConfigError
+from attractor.metrics.protocol import validate
 from attractor.models import create, from_config
 from attractor.models.alrnn_lsq import HingeALRNN, HingeMap, fit_hinge_map, smooth_series
 from attractor.train.loop import TrainConfig, train
@@ -75,7 +76,7 @@ def test_direct_fit_validates_every_restart_and_keeps_the_best():
     x = (x - x.mean(0)) / x.std(0)
     model = create("alrnn-lsq", 3, latent_dim=8, n_relu=3, restarts=3, seed=5, iters=600)
     cfg = TrainConfig(val_trajectories=2, val_length=300)
-    result = train(model, [x[:2000]], [x[2000:]], config=cfg)
+    result = train(model, [x[:2000]], [x[2000:]], config=cfg, validator=validate)
     rows = result.history
     assert [r["restart"] for r in rows] == [0, 1, 2]
     scores = [r["D_stsp"] for r in rows]

@@ -118,7 +118,7 @@ def test_ridge_is_chosen_on_validation_data(lorenz_std):
     torch.manual_seed(3)
     m = EchoStateNetwork(3, reservoir=60)
     cfg = TrainConfig(val_trajectories=2, val_length=1000)
-    res = train(m, [train_part], [val_part], config=cfg)
+    res = train(m, [train_part], [val_part], config=cfg, validator=validate)
     assert [row["ridge"] for row in res.history] == list(RIDGE_GRID)
     scores = [row["D_stsp"] for row in res.history]
     assert res.best_metrics["D_stsp"] == min(scores)

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from attractor.errors import ConfigError, DataError, TrainingError
+from attractor.metrics.protocol import validate
 from attractor.models import create
 from attractor.train.forcing import make_forcing
 from attractor.train.loop import TrainConfig, train
@@ -43,7 +44,9 @@ def test_training_reduces_the_loss():
     data = rotation_data()
     model = create("alrnn", 2, latent_dim=4, n_relu=1)
     cfg = small_cfg(epochs=6, steps_per_epoch=20)
-    res = train(model, [data[:2000]], [data[2000:]], make_forcing("gtf", alpha=0.2), cfg)
+    res = train(
+        model, [data[:2000]], [data[2000:]], make_forcing("gtf", alpha=0.2), cfg, validator=validate
+    )
     losses = [r["loss"] for r in res.history]
     assert losses[-1] < 0.2 * losses[0]
     assert res.best_epoch in (2, 4, 6)
@@ -54,7 +57,14 @@ def _run(seed):
     torch.manual_seed(123)
     data = rotation_data()
     model = create("shplrnn", 2, latent_dim=2, hidden_dim=8)
-    res = train(model, [data[:2000]], [data[2000:]], make_forcing("agtf"), small_cfg(seed=seed))
+    res = train(
+        model,
+        [data[:2000]],
+        [data[2000:]],
+        make_forcing("agtf"),
+        small_cfg(seed=seed),
+        validator=validate,
+    )
     return res, model
 
 
@@ -82,7 +92,14 @@ def test_nonfinite_loss_restores_state_and_halves_lr(monkeypatch):
     monkeypatch.setattr(loop, "forced_rollout", flaky)
     data = rotation_data()
     model = create("alrnn", 2, latent_dim=3, n_relu=1)
-    res = train(model, [data[:2000]], [data[2000:]], make_forcing("gtf", alpha=0.2), small_cfg())
+    res = train(
+        model,
+        [data[:2000]],
+        [data[2000:]],
+        make_forcing("gtf", alpha=0.2),
+        small_cfg(),
+        validator=validate,
+    )
     assert len(res.events) == 1
     assert res.events[0]["event"] == "non-finite loss"
     assert all(torch.isfinite(p).all() for p in model.parameters())
@@ -126,6 +143,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_best_model():
         make_forcing("gtf", alpha=0.2),
         small_cfg(epochs=10, validate_every=1),
         progress=prog,
+        validator=validate,
     )
     assert res.interrupted and res.stopped == "interrupted"
     assert len(res.history) == 3 and res.best_epoch in (1, 2, 3)
@@ -165,7 +183,7 @@ def test_last_epoch_within_a_budget_is_validated(monkeypatch):
     data = rotation_data()
     model = create("alrnn", 2, latent_dim=3, n_relu=1)
     cfg = small_cfg(epochs=1000, validate_every=2, time_budget=3.0, budget_clock="cpu")
-    res = train(model, [data], [data], make_forcing("gtf", alpha=0.2), cfg)
+    res = train(model, [data], [data], make_forcing("gtf", alpha=0.2), cfg, validator=validate)
     assert len(res.history) == 3 and res.stopped == "time budget"
     assert [("D_stsp" in row) for row in res.history] == [False, True, True]
     with pytest.raises(ConfigError, match="budget clock"):
@@ -182,3 +200,28 @@ def test_channel_mismatch_is_a_clear_error():
     model = create("alrnn", 3, latent_dim=3, n_relu=1)
     with pytest.raises(DataError, match="channels"):
         train(model, [rotation_data()], None, make_forcing("agtf"), small_cfg())
+
+
+def test_validation_needs_a_validator_passed_in():
+    """Training does not import the metrics: held-out data come with the caller's validator."""
+    model = create("alrnn", 2, latent_dim=3, n_relu=1)
+    with pytest.raises(ConfigError, match="validator"):
+        train(model, [rotation_data()], [rotation_data(seed=1)], config=small_cfg())
+    seen = []
+
+    def validator(model, trials, n_traj, length, noise_std, *, d_stsp_method):
+        seen.append((len(trials), n_traj, length, d_stsp_method))
+        return {"D_stsp": 1.0 / len(seen), "D_H": 0.0}
+
+    res = train(
+        model, [rotation_data()], [rotation_data(seed=1)], config=small_cfg(), validator=validator
+    )
+    assert seen == [(1, 2, 300, "auto")] * 2  # epochs 2 and 4: val_trajectories, val_length
+    assert res.best_metrics["D_stsp"] == 1.0 / len(seen)
+
+
+def test_the_d_stsp_method_names_are_the_metrics_ones():
+    from attractor.metrics.geometry import METHODS
+    from attractor.train.loop import D_STSP_METHODS
+
+    assert D_STSP_METHODS == METHODS

@@ -163,11 +163,11 @@ def _lyapunov_section(
         out["comparison"]["kaplan_yorke_dysts"] = float(dysts_ky)
     if out_dir is None:
         return out, []
-    from attractor.plots import reconstruction as plots
+    from attractor.plots.lyapunov import plot_lyapunov_convergence
 
     k = min(len(rep.exponents), 6)
     ref = true_rep.exponents[:k] if true_rep is not None else None
-    plots.plot_lyapunov_convergence(
+    plot_lyapunov_convergence(
         rep.history_steps,
         rep.history[:, :k],
         out_dir / "lyapunov.png",

@@ -15,18 +15,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
 from attractor.errors import ConfigError
-from attractor.models.base import DynamicalModel, init_diagonal_A
+from attractor.models.base import PiecewiseLinear, init_diagonal_A
+from attractor.models.piecewise import PiecewiseLinearForm, float64_array
 
 
-class ALRNN(DynamicalModel):
+class ALRNN(PiecewiseLinear):
     """Almost-linear RNN with ``n_relu`` = P piecewise-linear units out of M."""
 
     kind = "alrnn"
-    piecewise_linear = True
 
     def __init__(
         self, obs_dim: int, latent_dim: int = 20, n_relu: int = 2, n_inputs: int = 0
@@ -75,6 +76,23 @@ class ALRNN(DynamicalModel):
 
     def regularization(self) -> Tensor:
         return ((self.A - 1) ** 2).sum() + (self.W**2).sum() + (self.h**2).sum()
+
+    def piecewise_form(self) -> PiecewiseLinearForm:
+        """``u = z_{M−P+1…M}``, ``V = W[:, M−P:]``, ``B = diag(A) + W[:, :M−P] E``, ``b = h``."""
+        m, p = self.latent_dim, self.n_relu
+        k = m - p
+        w = float64_array(self.W)
+        b_mat = np.diag(float64_array(self.A))
+        b_mat[:, :k] += w[:, :k]
+        return PiecewiseLinearForm(
+            B=b_mat,
+            b=float64_array(self.h),
+            V=w[:, k:],
+            G=np.eye(m)[k:],
+            g=np.zeros(p),
+            kind=self.kind,
+            unit_labels=tuple(f"z{i + 1}" for i in range(k, m)),
+        )
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "n_relu": self.n_relu}

@@ -48,6 +48,7 @@ from scipy.signal import savgol_filter
 
 from attractor.errors import ConfigError, DataError
 from attractor.models.alrnn import ALRNN
+from attractor.models.base import DirectFit
 
 #: Adam schedule of the hinge fit: iterations, batch size, learning rate (÷10 halfway).
 FIT_ITERS = 3000
@@ -102,11 +103,11 @@ def fit_hinge_map(
     return hm, mse
 
 
-class HingeALRNN(ALRNN):
+class HingeALRNN(ALRNN, DirectFit):
     """AL-RNN whose parameters come from a hinging-hyperplane fit (``fit_direct``), not BPTT."""
 
     kind = "alrnn-lsq"
-    #: name of the choice :func:`attractor.train.loop.train` validates after ``fit_direct``.
+    #: the choice :func:`attractor.train.loop.train` validates after ``fit_direct``: a restart.
     candidate_name = "restart"
     #: validation free runs 5× the trainer's length (50,000 steps by default): some fits stay
     #: chaotic for 10,000 steps and then fall onto a stable fixed point.
@@ -130,7 +131,7 @@ class HingeALRNN(ALRNN):
         if latent_dim < obs_dim + n_relu:
             raise ConfigError(
                 f"alrnn-lsq needs latent_dim ≥ obs_dim + n_relu = {obs_dim + n_relu}, "
-                f"got {latent_dim}; raise --latent or lower --n-relu."
+                f"got {latent_dim}; raise latent= or lower n_relu=."
             )
         if restarts < 1 or iters < 1:
             raise ConfigError(f"restarts and iters must be at least 1, got {restarts}, {iters}.")

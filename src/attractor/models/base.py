@@ -9,18 +9,45 @@ driven by an external input ``s ∈ R^K`` entering as ``+ C s``::
 The latent start state inferred from an observation is ``z = [x ; L x]`` with a learned
 ``L ∈ R^{(M−N)×N}`` (Glorot-uniform init). Training, metrics, analysis and the parallel
 solvers only talk to this interface; a new model is one subclass plus one registry line.
+
+Optional abilities are *declared* by inheriting a capability class, never probed by name:
+
+* :class:`DirectFit` — fitted in closed form (``fit_direct``) instead of by BPTT, with optional
+  candidates (ridge strengths, restarts) the trainer validates and picks from;
+* :class:`PiecewiseLinear` — an exact region-wise affine form
+  (:class:`~attractor.models.piecewise.PiecewiseLinearForm`) that exact analysis works on;
+* :class:`StructuredJacobian` — a diagonal or 2×2-block Jacobian in compact form, which the
+  parallel-in-time solver scans elementwise;
+* :class:`MatrixFreeJVP` — ``J(z) v`` without forming ``J`` (large Lyapunov spectra).
+
+They are mix-in base classes rather than ``typing.Protocol`` s: inheriting one is an explicit
+declaration (a model that merely has a method of the same name does not claim the ability),
+missing parts fail when the class is instantiated (abstract methods), and the classes carry the
+defaults (``validation_factor = 1``, no candidates, …) that callers would otherwise supply with
+``getattr(model, name, default)``. Abilities every model has in some form — the compact Jacobian
+(dense by default), ``step_and_jacobian``, the parameter VJP of one step, a driven ``run``, the
+post-step ``constrain`` — are base-class methods with generic defaults that models may override.
 """
 
 from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
 from attractor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from attractor.models.piecewise import PiecewiseLinearForm
+
+#: Compact Jacobian layouts: dense ``(B, M, M)``, diagonal ``(B, M)``, 2×2 diagonal blocks
+#: ``(B, 2, 2, M/2)`` (:func:`attractor.parallel.scan.to_dense` expands them).
+JACOBIAN_STRUCTURES = ("dense", "diagonal", "block")
 
 
 class DynamicalModel(nn.Module, ABC):
@@ -31,8 +58,8 @@ class DynamicalModel(nn.Module, ABC):
 
     #: registry name ("shplrnn", "alrnn", …); set by subclasses.
     kind: ClassVar[str] = ""
-    #: True when the model is piecewise linear in z (exact fixed-point search applies).
-    piecewise_linear: ClassVar[bool] = False
+    #: Layout of :meth:`jacobian_compact` (``"dense"`` unless a :class:`StructuredJacobian`).
+    jacobian_structure: ClassVar[str] = "dense"
 
     def __init__(self, obs_dim: int, latent_dim: int, n_inputs: int = 0) -> None:
         super().__init__()
@@ -41,7 +68,7 @@ class DynamicalModel(nn.Module, ABC):
         if latent_dim < obs_dim:
             raise ConfigError(
                 f"latent size {latent_dim} is smaller than the observed dimension {obs_dim}; "
-                f"the identity readout needs latent ≥ {obs_dim} (pass --latent {obs_dim} or more)."
+                f"the identity readout needs latent ≥ {obs_dim} (pass latent={obs_dim} or more)."
             )
         if n_inputs < 0:
             raise ConfigError(f"n_inputs must be ≥ 0, got {n_inputs}.")
@@ -68,6 +95,45 @@ class DynamicalModel(nn.Module, ABC):
         if s is None:
             return torch.func.vmap(lambda zz: torch.func.jacrev(f)(zz, None))(z)
         return torch.func.vmap(lambda zz, ss: torch.func.jacrev(f)(zz, ss))(z, s)
+
+    def jacobian_compact(self, z: Tensor, s: Tensor | None = None) -> Tensor:
+        """``∂F/∂z`` in :attr:`jacobian_structure`'s layout; dense: :meth:`jacobian` itself."""
+        return self.jacobian(z, s)
+
+    def step_and_jacobian(
+        self, z: Tensor, s: Tensor | None = None, *, out: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """``(F(z, s), jacobian_compact(z, s))``; models override it to share work between the
+        two. ``out`` is used only by a :class:`StructuredJacobian` with ``jacobian_out``."""
+        return self.step(z, s), self.jacobian_compact(z, s)
+
+    def param_vjp(self, z: Tensor, s: Tensor | None, g: Tensor) -> dict[str, Tensor]:
+        """``Σ_rows (∂F(z_row, s_row)/∂θ)ᵀ g_row`` by parameter name (trainable ones that F
+        uses); autograd through one step unless a model writes the backward pass by hand."""
+        named = [(n, p) for n, p in self.named_parameters() if p.requires_grad]
+        with torch.enable_grad():
+            out = self.step(z, s)
+            if not (named and out.requires_grad):  # F uses no trainable parameter
+                return {}
+            grads = torch.autograd.grad(out, [p for _, p in named], g, allow_unused=True)
+        return {n: gp for (n, _), gp in zip(named, grads, strict=True) if gp is not None}
+
+    def run(self, s: Tensor, z0: Tensor | None = None) -> Tensor:
+        """States driven by inputs ``s`` ``(B, T, K)`` from ``z0`` (default zeros):
+        ``(B, T, M)`` holding ``z_1 … z_T``; models with a faster loop override it."""
+        z = s.new_zeros(s.shape[0], self.latent_dim) if z0 is None else z0
+        out = []
+        for t in range(s.shape[1]):
+            z = self.step(z, s[:, t])
+            out.append(z)
+        return torch.stack(out, dim=1)
+
+    def constrain(self) -> None:
+        """Project the parameters onto their constraints after an optimiser step (none here)."""
+
+    def timescales(self) -> Tensor | None:
+        """Learnt single-unit timescales ``(M,)`` where the model has them, else ``None``."""
+        return None
 
     def observe(self, z: Tensor) -> Tensor:
         """Readout ``x̂ = z_{1:N}``: ``(..., M) → (..., N)``."""
@@ -137,6 +203,84 @@ class DynamicalModel(nn.Module, ABC):
 
     def extra_repr(self) -> str:
         return f"N={self.obs_dim}, M={self.latent_dim}, params={self.n_parameters()}"
+
+
+# ---------------------------------------------------------------------------- capabilities
+class DirectFit(DynamicalModel):
+    """Capability: fitted in closed form from the training trajectories, not by BPTT.
+
+    The trainer calls :meth:`fit_direct`; if :meth:`direct_candidates` is non-empty and held-out
+    data exist, it loads each candidate with :meth:`use_candidate`, validates it on free runs
+    ``validation_factor`` times the usual length, keeps the best (its history column is
+    :attr:`candidate_name`) and finally calls :meth:`release_design`.
+    """
+
+    #: History column of the validated choice ("ridge", "restart", …).
+    candidate_name: ClassVar[str] = "candidate"
+    #: Validation free runs are this many times the trainer's ``val_length``.
+    validation_factor: ClassVar[int] = 1
+
+    @abstractmethod
+    def fit_direct(self, trials: Sequence[np.ndarray]) -> None:
+        """Fit the parameters to training trajectories, each ``(T_k, N)``."""
+
+    def direct_candidates(self) -> tuple[Any, ...]:
+        """Choices worth validating after :meth:`fit_direct`; empty: nothing to choose."""
+        return ()
+
+    def use_candidate(self, candidate: Any) -> None:
+        """Load the parameters of one of :meth:`direct_candidates`."""
+        raise ConfigError(f"model {self.kind!r} has no fitted candidates to choose from.")
+
+    def release_design(self) -> None:
+        """Drop what the fit kept only for choosing candidates (nothing by default)."""
+
+
+class PiecewiseLinear(DynamicalModel):
+    """Capability: ``F`` is continuous piecewise affine in ``z`` with a known exact form
+    ``F(z) = B z + b + V (d ⊙ (G z + g))``, ``d = 1[G z + g > 0]`` (for ``s = 0``), so fixed
+    points, cycles and symbolic codes can be computed exactly region by region."""
+
+    @abstractmethod
+    def piecewise_form(self) -> PiecewiseLinearForm:
+        """The model's :class:`~attractor.models.piecewise.PiecewiseLinearForm` (float64)."""
+
+
+class StructuredJacobian(DynamicalModel):
+    """Capability: ``∂F/∂z`` is diagonal (``jacobian_structure = "diagonal"``, compact
+    ``(B, M)``) or 2×2 blocks of diagonals (``"block"``, ``(B, 2, 2, M/2)``), so the parallel
+    solver runs elementwise scans; :meth:`jacobian` is always the dense ``(B, M, M)``."""
+
+    jacobian_structure: ClassVar[str] = "diagonal"
+    #: ``step_and_jacobian(z, s, out=buf)`` writes the compact Jacobian into ``buf`` (when
+    #: gradients are off), saving a copy in the Newton solver.
+    jacobian_out: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.jacobian_structure not in JACOBIAN_STRUCTURES[1:]:
+            raise TypeError(
+                f"{cls.__name__} declares StructuredJacobian but its jacobian_structure is "
+                f"{cls.jacobian_structure!r}; use 'diagonal' or 'block'."
+            )
+
+    @abstractmethod
+    def jacobian_compact(self, z: Tensor, s: Tensor | None = None) -> Tensor:
+        """``∂F/∂z`` in the compact layout of :attr:`jacobian_structure`."""
+
+    def jacobian(self, z: Tensor, s: Tensor | None = None) -> Tensor:
+        from attractor.parallel.scan import to_dense
+
+        return to_dense(self.jacobian_compact(z, s), self.jacobian_structure)
+
+
+class MatrixFreeJVP(DynamicalModel):
+    """Capability: ``J(z) v`` row by row without forming ``J`` (cheaper than ``O(M²)`` rows), so
+    a few Lyapunov exponents of a large model cost ``O(k · cost(jvp))`` per step."""
+
+    @abstractmethod
+    def jvp(self, z: Tensor, v: Tensor) -> Tensor:
+        """``J(z_b) v_b`` for rows ``b`` of ``z`` and ``v`` (both ``(B, M)``): ``(B, M)``."""
 
 
 def init_diagonal_A(m: int, generator: torch.Generator | None = None) -> Tensor:

@@ -19,10 +19,10 @@ import torch
 from torch import Tensor
 
 from attractor.errors import DataError
-from attractor.models.base import DynamicalModel
+from attractor.models.base import DirectFit
 
 
-class LastValue(DynamicalModel):
+class LastValue(DirectFit):
     """Persistence forecast ``F(z) = z`` (latent = observed, ``M = N``)."""
 
     kind = "naive-last"
@@ -43,7 +43,7 @@ class LastValue(DynamicalModel):
         return {"obs_dim": self.obs_dim, "n_inputs": self.n_inputs}
 
 
-class MeanValue(DynamicalModel):
+class MeanValue(DirectFit):
     """Mean forecast ``F(z) = μ`` (the training data's mean, ``(N,)``)."""
 
     kind = "naive-mean"

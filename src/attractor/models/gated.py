@@ -20,8 +20,9 @@ LSTM, state ``z = [h; c] ∈ R^{2H}`` (M = 2H; the observed units are the first 
 Diagonal variants (``diaggru``, ``diaglstm``): every recurrent matrix ``W_x`` is a vector ``w_x``
 (input weights stay dense), so ``J`` is diagonal (GRU) or a 2×2 grid of diagonal blocks (LSTM) —
 the structure that makes a parallel-in-time Newton step an elementwise scan (REFERENCE §5).
-These models expose it as ``jacobian_structure`` (``"diagonal"`` / ``"block"``) and
-``jacobian_compact(z, s)`` (``(B, M)`` / ``(B, 2, 2, H)``); ``jacobian`` is always ``(B, M, M)``.
+They declare it with :class:`~attractor.models.base.StructuredJacobian`: ``jacobian_structure``
+(``"diagonal"`` / ``"block"``) and ``jacobian_compact(z, s)`` (``(B, M)`` / ``(B, 2, 2, H)``);
+``jacobian`` is always ``(B, M, M)``.
 
 Caveats for reconstruction with the identity readout: the GRU's state stays in (−1, 1) once
 there (h' is a convex combination of h and tanh), and the LSTM's h = o ⊙ tanh(c') likewise, so
@@ -41,7 +42,7 @@ import torch
 from torch import Tensor, nn
 
 from attractor.errors import ConfigError
-from attractor.models.base import DynamicalModel
+from attractor.models.base import DynamicalModel, StructuredJacobian
 
 
 def _uniform(*shape: int, bound: float) -> nn.Parameter:
@@ -58,7 +59,6 @@ class _Gated(DynamicalModel):
 
     n_gates: ClassVar[int] = 3
     diagonal: ClassVar[bool] = False
-    jacobian_structure: ClassVar[str] = "dense"
 
     def __init__(self, obs_dim: int, latent_dim: int, n_inputs: int, hidden: int) -> None:
         super().__init__(obs_dim, latent_dim, n_inputs)
@@ -94,6 +94,12 @@ class _Gated(DynamicalModel):
     def jacobian_compact(self, z: Tensor, s: Tensor | None = None) -> Tensor:
         """``∂F/∂z`` in ``jacobian_structure``'s compact form (see the module docstring)."""
 
+    @abstractmethod
+    def step_and_jacobian(
+        self, z: Tensor, s: Tensor | None = None, *, out: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """``(F(z), jacobian_compact(z))`` sharing the gate values."""
+
 
 class GRU(_Gated):
     """Standard GRU cell as a map ``h → h'`` (latent = hidden = M)."""
@@ -119,8 +125,10 @@ class GRU(_Gated):
         _, u, n, _ = self._gates(z, s)
         return torch.lerp(n, z, u)
 
-    def step_and_jacobian(self, z: Tensor, s: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """``(F(z), jacobian_compact(z))`` sharing the gate values."""
+    def step_and_jacobian(
+        self, z: Tensor, s: Tensor | None = None, *, out: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """``(F(z), jacobian_compact(z))`` sharing the gate values (``out`` is not used)."""
         r, u, n, hn = self._gates(z, s)
         d = self.diagonal
         dn = (1 - u) * (1 - n * n)
@@ -136,7 +144,7 @@ class GRU(_Gated):
         return {"obs_dim": self.obs_dim, "latent_dim": self.latent_dim, "n_inputs": self.n_inputs}
 
 
-class DiagGRU(GRU):
+class DiagGRU(GRU, StructuredJacobian):
     """ParaGRU-style GRU: diagonal recurrent weights, so ``J`` is diagonal.
 
     The step, its Jacobian and the parameter vector–Jacobian product are written out per gate
@@ -149,6 +157,7 @@ class DiagGRU(GRU):
     kind = "diaggru"
     diagonal = True
     jacobian_structure = "diagonal"
+    jacobian_out = True  # step_and_jacobian can write the Jacobian into a given buffer
 
     def _gates(self, h: Tensor, s: Tensor | None) -> tuple[Tensor, ...]:
         m = self.latent_dim
@@ -162,9 +171,6 @@ class DiagGRU(GRU):
         hn = torch.addcmul(self.c_n, h, w[2])
         n = torch.tanh(torch.addcmul(drv[..., 2 * m :], r, hn))
         return r, u, n, hn
-
-    #: ``step_and_jacobian`` can write the Jacobian into a given buffer (``out=``).
-    jacobian_out: ClassVar[bool] = True
 
     def step_and_jacobian(
         self, z: Tensor, s: Tensor | None = None, *, out: Tensor | None = None
@@ -268,8 +274,10 @@ class LSTM(_Gated):
             dh_dc, dc_dc = torch.diag_embed(dh_dc), torch.diag_embed(dc_dc)
         return dh_dh, dh_dc, dc_dh, dc_dc
 
-    def step_and_jacobian(self, z: Tensor, s: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """``(F(z), jacobian_compact(z))`` sharing the gate values."""
+    def step_and_jacobian(
+        self, z: Tensor, s: Tensor | None = None, *, out: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """``(F(z), jacobian_compact(z))`` sharing the gate values (``out`` is not used)."""
         gates = self._gates(z, s)
         o, c_new, tc = gates[2], gates[5], gates[6]
         hh, hc, ch, cc = self._blocks(gates)
@@ -286,7 +294,7 @@ class LSTM(_Gated):
         return {"obs_dim": self.obs_dim, "latent_dim": self.latent_dim, "n_inputs": self.n_inputs}
 
 
-class DiagLSTM(LSTM):
+class DiagLSTM(LSTM, StructuredJacobian):
     """ParaLSTM-style LSTM: diagonal recurrent weights, so ``J`` is 2×2 blocks of diagonals."""
 
     kind = "diaglstm"

@@ -21,18 +21,19 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
 from attractor.errors import ConfigError
-from attractor.models.base import DynamicalModel, init_diagonal_A
+from attractor.models.base import PiecewiseLinear, init_diagonal_A
+from attractor.models.piecewise import PiecewiseLinearForm, float64_array
 
 
-class PLRNN(DynamicalModel):
+class PLRNN(PiecewiseLinear):
     """Vanilla piecewise-linear RNN ``z' = A⊙z + W ReLU(z) + h`` with zero diagonal in W."""
 
     kind = "plrnn"
-    piecewise_linear = True
 
     def __init__(self, obs_dim: int, latent_dim: int = 10, n_inputs: int = 0) -> None:
         super().__init__(obs_dim, latent_dim, n_inputs)
@@ -60,12 +61,24 @@ class PLRNN(DynamicalModel):
     def regularization(self) -> Tensor:
         return ((self.A - 1) ** 2).sum() + (self.weight() ** 2).sum() + (self.h**2).sum()
 
+    def piecewise_form(self) -> PiecewiseLinearForm:
+        """``B = diag(A)``, ``b = h``, ``V = W``, ``u = z`` (``G = I``, ``g = 0``)."""
+        m = self.latent_dim
+        return PiecewiseLinearForm(
+            B=np.diag(float64_array(self.A)),
+            b=float64_array(self.h),
+            V=float64_array(self.weight()),
+            G=np.eye(m),
+            g=np.zeros(m),
+            kind=self.kind,
+            unit_labels=tuple(f"z{i + 1}" for i in range(m)),
+        )
 
-class ShallowPLRNN(DynamicalModel):
+
+class ShallowPLRNN(PiecewiseLinear):
     """Shallow PLRNN ``z' = A⊙z + W₁ φ(W₂z + h₂) + h₁``; ``clipped=True`` bounds φ."""
 
     kind = "shplrnn"
-    piecewise_linear = True
 
     def __init__(
         self,
@@ -132,6 +145,26 @@ class ShallowPLRNN(DynamicalModel):
             + (self.W2**2).sum()
             + (self.h1**2).sum()
             + (self.h2**2).sum()
+        )
+
+    def piecewise_form(self) -> PiecewiseLinearForm:
+        """``B = diag(A)``, ``b = h₁``; plain: ``u = W₂z + h₂``, ``V = W₁``; clipped:
+        ``u = [W₂z + h₂ ; W₂z]`` (K = 2L), ``V = [W₁, −W₁]``."""
+        w1, w2, h2 = float64_array(self.W1), float64_array(self.W2), float64_array(self.h2)
+        labels = tuple(f"h{i + 1}" for i in range(self.hidden_dim))
+        if self.clipped:
+            v, g_mat, g = np.hstack([w1, -w1]), np.vstack([w2, w2]), np.concatenate([h2, 0 * h2])
+            labels = labels + tuple(f"h{i + 1}−h₂" for i in range(self.hidden_dim))
+        else:
+            v, g_mat, g = w1, w2, h2
+        return PiecewiseLinearForm(
+            B=np.diag(float64_array(self.A)),
+            b=float64_array(self.h1),
+            V=v,
+            G=g_mat,
+            g=g,
+            kind="shplrnn" if self.clipped else "shplrnn-plain",
+            unit_labels=labels,
         )
 
     def config(self) -> dict[str, Any]:

@@ -31,7 +31,7 @@ import torch
 from torch import Tensor
 
 from attractor.errors import ConfigError, DataError
-from attractor.models.base import DynamicalModel
+from attractor.models.base import DirectFit, MatrixFreeJVP
 
 #: Defaults: reservoir size, spectral radius, leak rate, input and bias scale, sparsity, ridge β.
 RESERVOIR = 300
@@ -63,10 +63,13 @@ def reservoir_matrix(
     return (w * (rho / radius)).float()
 
 
-class EchoStateNetwork(DynamicalModel):
-    """ESN with leak rate ``leak`` and a ridge readout of ``[1; x; r]`` (module docstring)."""
+class EchoStateNetwork(DirectFit, MatrixFreeJVP):
+    """ESN with leak rate ``leak`` and a ridge readout of ``[1; x; r]`` (module docstring).
+
+    Its direct-fit candidates are the ridge strengths :data:`RIDGE_GRID` (``tune_ridge``)."""
 
     kind = "esn"
+    candidate_name = "ridge"
 
     def __init__(
         self,
@@ -211,9 +214,13 @@ class EchoStateNetwork(DynamicalModel):
         self.c.copy_(enc[:, 0].to(dtype))
         self.L.data = enc[:, 1:].to(dtype).contiguous()
 
-    def ridge_candidates(self) -> tuple[float, ...]:
+    def direct_candidates(self) -> tuple[float, ...]:
         """Ridge strengths worth validating after :meth:`fit_direct` (empty: nothing to tune)."""
         return RIDGE_GRID if self.tune_ridge and self._design is not None else ()
+
+    def use_candidate(self, candidate: float) -> None:
+        """Re-solve the readout for ridge strength ``candidate`` (:meth:`set_ridge`)."""
+        self.set_ridge(candidate)
 
     @torch.no_grad()
     def set_ridge(self, beta: float) -> None:

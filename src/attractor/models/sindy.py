@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 
 from attractor.errors import ConfigError, DataError
-from attractor.models.base import DynamicalModel
+from attractor.models.base import DirectFit
 
 DEGREE = 2
 THRESHOLD = 0.1
@@ -35,7 +35,7 @@ STEPS_PER_UNIT = 100
 CLIP = 1e6
 
 
-class SINDy(DynamicalModel):
+class SINDy(DirectFit):
     """Polynomial SINDy model fitted by pysindy (module docstring)."""
 
     kind = "sindy"

@@ -60,8 +60,8 @@ class TaskTrainConfig:
     def check(self) -> None:
         check_task(self.task)
         check_curriculum(self.curriculum)
-        check_n(self.max_n, "--max-n")
-        check_n(self.start_n, "--start-n")
+        check_n(self.max_n, "max_n")
+        check_n(self.start_n, "start_n")
         if self.start_n > self.max_n:
             raise ConfigError(f"start N {self.start_n} exceeds max N {self.max_n}.")
         for name in ("batch_size", "steps_per_epoch", "max_epochs", "test_size"):
@@ -251,7 +251,7 @@ def train_curriculum(
                     bad_steps += 1
                     if bad_steps > 10:
                         raise TrainingError(
-                            "the loss was non-finite in more than 10 steps; lower --lr."
+                            "the loss was non-finite in more than 10 steps; lower lr=."
                         )
                     continue
                 opt.zero_grad(set_to_none=True)

@@ -5,20 +5,27 @@
     h_1 … h_T = core(x_1 … x_T)                 x: (B, T, K) → h: (B, T, H)
     logits_j  = V_j h_T + c_j,   j = 1 … n_heads   → (B, n_heads, 2)
 
-A core is anything with ``n_inputs``, ``hidden_size``, ``forward(x (B, T, K)) → (B, T, H)``,
-``kind`` and ``config()``; :class:`DynamicalCore` adapts any
-:class:`~attractor.models.base.DynamicalModel` with external inputs (its fast ``run`` when it has
-one, else ``step`` in a loop), so the leaky RNN and later GRU/LSTM ``DynamicalModel`` s plug in
-unchanged; :class:`TorchRNNCore` wraps ``torch.nn.GRU`` / ``torch.nn.LSTM`` (their fused C++
-loops are much faster on CPU than a Python step loop). Heads are added one at a time
-(:meth:`TaskNetwork.add_head`), which is what the multi-head curriculum needs.
+A core is a :class:`~attractor.models.base.DynamicalModel` from the model registry with external
+inputs, adapted by :class:`DynamicalCore` (its ``run`` over the input sequence: the leaky RNN's
+one-``addmm``-per-step loop, the base class's ``step`` loop otherwise), so memory tasks use the
+same models, constraints (``constrain``) and timescales (``timescales``) as everything else.
 
-Checkpoints are safetensors files whose metadata names the core and its config and the number of
-heads, so :func:`load_task_network` rebuilds the network without executing code.
+One adapter is named apart: in memory tasks ``gru`` and ``lstm`` mean :class:`TorchRNNCore`, i.e.
+``torch.nn.GRU`` / ``torch.nn.LSTM`` with their fused C++ loops (much faster on CPU than a Python
+step loop), *not* the registry's :class:`~attractor.models.gated.GRU` / ``LSTM`` that
+``attractor fit`` trains. The equations are the same, but PyTorch's cells have two bias vectors
+and another initialisation order, so switching would change every published GRU/LSTM task
+number and break their checkpoints; :data:`TORCH_CORES` is the whole exception.
+
+Heads are added one at a time (:meth:`TaskNetwork.add_head`), which is what the multi-head
+curriculum needs. Checkpoints are safetensors files whose metadata names the core and its config
+and the number of heads, so :func:`load_task_network` rebuilds the network without executing
+code.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,9 +34,14 @@ import torch
 from torch import Tensor, nn
 
 from attractor.errors import ConfigError, RunError, UnknownNameError, did_you_mean
-from attractor.models.base import DynamicalModel
+from attractor.io import read_safetensors, write_safetensors
+from attractor.models.base import DirectFit, DynamicalModel
+from attractor.models.registry import create, from_config, get_entry, model_names
 
-CORES = ("leaky", "gru", "lstm")
+#: Task-core names that mean PyTorch's fused cells (:class:`TorchRNNCore`), not registry models.
+TORCH_CORES: dict[str, type[nn.RNNBase]] = {"gru": nn.GRU, "lstm": nn.LSTM}
+#: The cores the CLI offers (any registry model trained by gradient also works).
+CORES = ("leaky", *TORCH_CORES)
 
 
 class RecurrentCore(Protocol):
@@ -43,96 +55,120 @@ class RecurrentCore(Protocol):
 
     def config(self) -> dict[str, Any]: ...
 
+    def constrain(self) -> None: ...
+
+    def timescales(self) -> Tensor | None: ...
+
 
 class DynamicalCore(nn.Module):
-    """A :class:`DynamicalModel` with external inputs as a core: states of all M units."""
+    """A :class:`DynamicalModel` with external inputs as a core: states of all M units.
 
-    def __init__(self, model: DynamicalModel) -> None:
+    ``kind`` is the registry name the model was built from (default: the class's own)."""
+
+    def __init__(self, model: DynamicalModel, kind: str | None = None) -> None:
         super().__init__()
         if model.n_inputs < 1:
             raise ConfigError(f"a {model.kind!r} core needs external inputs (n_inputs ≥ 1).")
+        if isinstance(model, DirectFit):
+            raise ConfigError(
+                f"a {model.kind!r} model is fitted in closed form, not by gradient descent, so "
+                "it cannot be a memory-task core; use leaky, gru or lstm."
+            )
         self.model = model
-        self.kind = model.kind
+        self.kind = kind or model.kind
         self.n_inputs = model.n_inputs
         self.hidden_size = model.latent_dim
 
     def forward(self, x: Tensor) -> Tensor:
-        run = getattr(self.model, "run", None)
-        if run is not None:
-            return run(x)
-        h = x.new_zeros(x.shape[0], self.hidden_size)
-        out = []
-        for t in range(x.shape[1]):
-            h = self.model.step(h, x[:, t])
-            out.append(h)
-        return torch.stack(out, dim=1)
+        return self.model.run(x)
 
     def constrain(self) -> None:
-        fn = getattr(self.model, "constrain", None)
-        if fn is not None:
-            fn()
+        self.model.constrain()
+
+    def timescales(self) -> Tensor | None:
+        return self.model.timescales()
 
     def config(self) -> dict[str, Any]:
         return self.model.config()
 
 
 class TorchRNNCore(nn.Module):
-    """``torch.nn.GRU`` / ``torch.nn.LSTM`` (one layer, batch first) as a core; zero start state."""
+    """``torch.nn.GRU`` / ``torch.nn.LSTM`` (one layer, batch first) as a core; zero start state.
+
+    The one task core that is not a registry model (module docstring)."""
 
     def __init__(self, kind: str, n_inputs: int = 1, hidden_size: int = 128) -> None:
         super().__init__()
-        if kind not in ("gru", "lstm"):
+        if kind not in TORCH_CORES:
             raise UnknownNameError(f"unknown torch RNN core {kind!r}; use 'gru' or 'lstm'.")
-        cls = nn.GRU if kind == "gru" else nn.LSTM
         self.kind = kind
         self.n_inputs = int(n_inputs)
         self.hidden_size = int(hidden_size)
-        self.rnn = cls(n_inputs, hidden_size, batch_first=True)
+        self.rnn = TORCH_CORES[kind](n_inputs, hidden_size, batch_first=True)
 
     def forward(self, x: Tensor) -> Tensor:
         return self.rnn(x)[0]
+
+    def constrain(self) -> None:
+        """No constraints on PyTorch's cells."""
+
+    def timescales(self) -> Tensor | None:
+        """PyTorch's cells have no single-unit timescales."""
+        return None
 
     def config(self) -> dict[str, Any]:
         return {"n_inputs": self.n_inputs, "hidden_size": self.hidden_size}
 
 
+def _known_core(kind: str) -> str:
+    key = kind.lower()
+    if key in TORCH_CORES:
+        return key
+    try:
+        get_entry(key)
+    except UnknownNameError:
+        raise UnknownNameError(
+            f"unknown model {kind!r} for memory tasks; choose one of {', '.join(CORES)} (or "
+            "another registry model trained by gradient)."
+            + did_you_mean(kind, [*CORES, *model_names()])
+        ) from None
+    return key
+
+
 def build_core(
     kind: str, hidden: int, n_inputs: int = 1, nonlinearity: str = "outside"
-) -> nn.Module:
-    """A core by name: ``leaky`` (learnable τ), ``gru`` or ``lstm``, with ``hidden`` units."""
-    key = kind.lower()
-    if key not in CORES:
-        raise UnknownNameError(
-            f"unknown model {kind!r} for memory tasks; choose one of {', '.join(CORES)}."
-            + did_you_mean(kind, CORES)
-        )
+) -> RecurrentCore:
+    """A core by name with ``hidden`` units: ``leaky`` (learnable τ) or any registry model with
+    external inputs, built by the registry; ``gru`` / ``lstm``: :class:`TorchRNNCore`.
+    ``nonlinearity`` goes to models that take it (the leaky RNN's placement of φ)."""
+    key = _known_core(kind)
     if int(hidden) != hidden or hidden < 1:
         raise ConfigError(f"the hidden size must be a positive number of units, got {hidden}.")
-    if key == "leaky":
-        from attractor.models.leaky import LeakyRNN
-
-        return DynamicalCore(
-            LeakyRNN(obs_dim=1, latent_dim=hidden, n_inputs=n_inputs, nonlinearity=nonlinearity)
+    if key in TORCH_CORES:
+        return TorchRNNCore(key, n_inputs, hidden)
+    entry = get_entry(key)
+    if issubclass(entry.cls, DirectFit):
+        raise ConfigError(
+            f"a {key!r} model is fitted in closed form, not by gradient descent, so it cannot "
+            "be a memory-task core; use leaky, gru or lstm."
         )
-    return TorchRNNCore(key, n_inputs, hidden)
+    kw: dict[str, Any] = {"latent_dim": hidden, "n_inputs": n_inputs}
+    if "nonlinearity" in inspect.signature(entry.cls).parameters:
+        kw["nonlinearity"] = nonlinearity
+    return DynamicalCore(create(key, 1, **kw), key)
 
 
-def core_from_config(kind: str, config: dict[str, Any]) -> nn.Module:
-    if kind == "leaky":
-        from attractor.models.leaky import LeakyRNN
-
-        return DynamicalCore(LeakyRNN(**config))
-    if kind in ("gru", "lstm"):
+def core_from_config(kind: str, config: dict[str, Any]) -> RecurrentCore:
+    """Rebuild a core from the ``kind`` and ``config()`` a checkpoint stores."""
+    if kind in TORCH_CORES:
         return TorchRNNCore(kind, **config)
-    from attractor.models.registry import from_config
-
-    return DynamicalCore(from_config(kind, config))
+    return DynamicalCore(from_config(kind, config), kind)
 
 
 class TaskNetwork(nn.Module):
     """A recurrent core with ``n_heads`` binary readout heads on the final state."""
 
-    def __init__(self, core: nn.Module, n_heads: int = 1, n_classes: int = 2) -> None:
+    def __init__(self, core: RecurrentCore, n_heads: int = 1, n_classes: int = 2) -> None:
         super().__init__()
         if n_heads < 1:
             raise ConfigError(f"a task network needs at least one head, got {n_heads}.")
@@ -168,15 +204,13 @@ class TaskNetwork(nn.Module):
         return self.readout(self.core(x)[:, -1])
 
     def constrain(self) -> None:
-        fn = getattr(self.core, "constrain", None)
-        if fn is not None:
-            fn()
+        """Project the core's parameters onto their constraints (after an optimiser step)."""
+        self.core.constrain()
 
     def timescales(self) -> Tensor | None:
         """Trained single-neuron τ ``(H,)`` when the core has them, else ``None``."""
-        model = getattr(self.core, "model", None)
-        fn = getattr(model, "timescales", None)
-        return fn().detach() if fn is not None else None
+        tau = self.core.timescales()
+        return tau.detach() if tau is not None else None
 
     def metadata(self) -> dict[str, str]:
         return {
@@ -191,13 +225,8 @@ def save_task_network(
     path: str | Path, net: TaskNetwork, extra: dict[str, Any] | None = None
 ) -> Path:
     """Parameters as safetensors (atomic), with the core, its config and the head count."""
-    from safetensors.torch import save
-
-    from attractor.io import atomic_write_bytes
-
-    state = {k: v.detach().cpu().contiguous() for k, v in net.state_dict().items()}
     meta = {**net.metadata(), **{k: json.dumps(v) for k, v in (extra or {}).items()}}
-    return atomic_write_bytes(path, save(state, metadata=meta))
+    return write_safetensors(path, net.state_dict(), meta)
 
 
 def load_task_network(path: str | Path, n_heads: int | None = None) -> TaskNetwork:
@@ -206,18 +235,10 @@ def load_task_network(path: str | Path, n_heads: int | None = None) -> TaskNetwo
     ``n_heads``: the head count the caller expects; a different count raises
     :class:`~attractor.errors.ConfigError`.
     """
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-
     path = Path(path)
     if not path.is_file():
         raise RunError(f"checkpoint {path} does not exist.")
-    try:
-        with safe_open(str(path), framework="pt") as fh:
-            meta = fh.metadata() or {}
-        state = load_file(str(path))
-    except Exception as exc:  # safetensors raises its own error types
-        raise RunError(f"{path} is not a readable safetensors checkpoint ({exc}).") from None
+    state, meta = read_safetensors(path)
     if "core" not in meta or "n_heads" not in meta:
         raise RunError(f"{path} is not a task-network checkpoint (no core or head count).")
     have = int(meta["n_heads"])

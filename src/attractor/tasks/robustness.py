@@ -22,8 +22,9 @@ import numpy as np
 import torch
 
 from attractor.errors import ConfigError
+from attractor.models.leaky import LeakyRNN
 from attractor.tasks.curricula import evaluate_accuracy
-from attractor.tasks.heads import TaskNetwork
+from attractor.tasks.heads import DynamicalCore, TaskNetwork, TorchRNNCore
 
 EPSILONS = (0.01, 0.02, 0.05, 0.1, 0.2)
 #: Neurons ablated one at a time from each end of the τ ordering.
@@ -37,13 +38,17 @@ def relative_accuracy(acc: float | np.ndarray, base: float) -> float | np.ndarra
     return (np.asarray(acc) - 0.5) / (base - 0.5)
 
 
-def _leaky(net: TaskNetwork):
-    model = getattr(net.core, "model", None)
-    return model if model is not None and hasattr(model, "tau") else None
+def _leaky(net: TaskNetwork) -> LeakyRNN | None:
+    """The leaky RNN inside ``net``'s core, if that is what the core holds."""
+    core = net.core
+    if isinstance(core, DynamicalCore) and isinstance(core.model, LeakyRNN):
+        return core.model
+    return None
 
 
-def _rnn(net: TaskNetwork):
-    return getattr(net.core, "rnn", None)
+def _rnn(net: TaskNetwork) -> torch.nn.RNNBase | None:
+    """PyTorch's GRU/LSTM inside a :class:`TorchRNNCore`, else ``None``."""
+    return net.core.rnn if isinstance(net.core, TorchRNNCore) else None
 
 
 @torch.no_grad()

@@ -32,6 +32,7 @@ import torch
 from scipy.optimize import OptimizeWarning, curve_fit
 
 from attractor.errors import ConfigError, DataError
+from attractor.tasks.heads import TaskNetwork
 
 #: Lags used in the exponential fits (0 … MAX_LAG).
 MAX_LAG = 30
@@ -181,7 +182,7 @@ class NetworkTimescales:
 
 @torch.no_grad()
 def drive(
-    net: torch.nn.Module,
+    net: TaskNetwork,
     n_trials: int = N_TRIALS,
     steps: int = TRIAL_STEPS,
     p: float = 0.5,
@@ -193,12 +194,11 @@ def drive(
     g = torch.Generator().manual_seed(seed)
     dev = next(net.parameters()).device
     x = (torch.rand(n_trials, steps, 1, generator=g) < p).float().to(dev)
-    core = getattr(net, "core", net)
-    return core(x).cpu().numpy()
+    return net.core(x).cpu().numpy()
 
 
 def network_timescales(
-    net: torch.nn.Module,
+    net: TaskNetwork,
     n_trials: int = N_TRIALS,
     steps: int = TRIAL_STEPS,
     transient: int = TRANSIENT,
@@ -211,7 +211,8 @@ def network_timescales(
             f"{steps} steps are too few after dropping {transient} (lags ≤ {max_lag})."
         )
     states = drive(net, n_trials, steps, seed=seed)[:, transient:]
-    return timescales_from_states(states, _trained_tau(net), max_lag)
+    tau = net.timescales()
+    return timescales_from_states(states, None if tau is None else tau.cpu().numpy(), max_lag)
 
 
 def timescales_from_states(
@@ -230,9 +231,3 @@ def timescales_from_states(
         tau_population=fit_timescale(pop).tau,
         dimension=dimensionality(states.reshape(-1, states.shape[-1])),
     )
-
-
-def _trained_tau(net: torch.nn.Module) -> np.ndarray | None:
-    fn = getattr(net, "timescales", None)
-    t = fn() if fn is not None else None
-    return None if t is None else t.detach().cpu().numpy()

@@ -9,14 +9,16 @@ One optimiser step (REFERENCE §2)::
 
 An epoch is ``steps_per_epoch`` (50) optimiser steps; the learning rate decays exponentially per
 epoch from ``lr`` to ``lr_end`` over ``epochs``. Every ``validate_every`` epochs the model runs
-freely from points of the held-out data (:func:`attractor.metrics.protocol.validate`) and the
-state with the best validation ``D_stsp`` is kept. A non-finite loss or parameter restores the
+freely from points of the held-out data and is scored by the :class:`Validator` the caller
+passes in (``attractor.metrics.protocol.validate``; training does not import the metrics), and
+the state with the best validation ``D_stsp`` is kept. A non-finite loss or parameter restores the
 last good state, halves the learning rate and records the event; after ``max_recoveries`` such
 events training stops with :class:`attractor.errors.TrainingError`. Ctrl-C (KeyboardInterrupt)
 stops after the current step and returns the best model found so far, marked ``interrupted``.
 
-Models with a ``fit_direct(train_trials)`` method (ridge-readout reservoirs, SINDy adapters)
-are fitted by that call instead of the gradient loop.
+Models that declare :class:`~attractor.models.base.DirectFit` (ridge-readout reservoirs,
+SINDy, hinge regression, naive baselines) are fitted by ``fit_direct(train_trials)`` instead of
+the gradient loop.
 """
 
 from __future__ import annotations
@@ -24,17 +26,15 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 
 from attractor.errors import ConfigError, DataError, TrainingError
-from attractor.metrics.geometry import METHODS as D_STSP_METHODS
-from attractor.metrics.protocol import validate
-from attractor.models.base import DynamicalModel
+from attractor.models.base import DirectFit, DynamicalModel
 from attractor.train.forcing import Forcing, GeneralizedForcing
 from attractor.train.parallel_rollout import parallel_forced_rollout
 from attractor.train.progress import Progress
@@ -47,6 +47,31 @@ BUDGET_CLOCKS: dict[str, Callable[[], float]] = {
     "wall": time.perf_counter,
     "cpu": time.process_time,
 }
+#: The D_stsp estimators a :class:`Validator` accepts (``attractor.metrics.geometry.METHODS``,
+#: restated so that training does not import the metrics; a test keeps the two equal).
+D_STSP_METHODS = ("auto", "binned", "gmm")
+
+
+class Validator(Protocol):
+    """Scores free runs of ``model`` against held-out ``trials`` (each ``(T_k, N)``).
+
+    Called as ``validator(model, trials, n_traj, length, noise_std, d_stsp_method=...)`` with
+    ``n_traj`` free runs of ``length`` steps started from held-out points, observed with
+    Gaussian noise of ``noise_std`` per channel (or none); returns at least ``"D_stsp"`` and
+    ``"D_H"`` (lower is better; ``inf`` for a diverged run). The library's validator is
+    :func:`attractor.metrics.protocol.validate`.
+    """
+
+    def __call__(
+        self,
+        model: DynamicalModel,
+        trials: Sequence[np.ndarray],
+        n_traj: int,
+        length: int,
+        noise_std: np.ndarray | None,
+        *,
+        d_stsp_method: str,
+    ) -> Mapping[str, float]: ...
 
 
 @dataclass
@@ -129,7 +154,7 @@ class WindowSampler:
             longest = max(v.shape[0] for v in trials)
             raise DataError(
                 f"the training data ({longest} samples at most per trajectory) are shorter than "
-                f"one training window of {width} samples; use a shorter --seq-len or more data."
+                f"one training window of {width} samples; use a shorter seq_len= or more data."
             )
         self.data = torch.as_tensor(np.concatenate(long_enough, axis=0), dtype=dtype, device=device)
         starts, offset = [], 0
@@ -159,11 +184,13 @@ def train(
     progress: Progress | None = None,
     on_validate: Callable[[TrainResult], None] | None = None,
     val_noise_std: np.ndarray | None = None,
+    validator: Validator | None = None,
 ) -> TrainResult:
     """Train ``model`` on standardised ``train_trials`` (each ``(T_k, N)``).
 
-    ``val_trials`` (held-out, same units) drive validation and best-checkpoint selection; without
-    them the last state is kept; ``val_noise_std`` (per channel) is the held-out data's
+    ``val_trials`` (held-out, same units) drive validation and best-checkpoint selection, scored
+    by ``validator`` (required with them; :func:`attractor.metrics.protocol.validate`); without
+    them the last state is kept. ``val_noise_std`` (per channel) is the held-out data's
     observation-noise level, added to the free runs before comparing. ``on_validate`` is called
     after every validation with the current result (the run directory uses it to checkpoint, so
     Ctrl-C or a crash loses little).
@@ -172,8 +199,13 @@ def train(
     cfg.check()
     forcing = forcing or GeneralizedForcing()
     progress = progress or Progress()
-    if hasattr(model, "fit_direct"):
-        return _fit_direct(model, train_trials, val_trials, cfg, progress, val_noise_std)
+    if val_trials is not None and validator is None:
+        raise ConfigError(
+            "held-out val_trials need a validator to score them; pass "
+            "validator=attractor.metrics.protocol.validate (or val_trials=None)."
+        )
+    if isinstance(model, DirectFit):
+        return _fit_direct(model, train_trials, val_trials, cfg, progress, val_noise_std, validator)
 
     param = next(model.parameters())
     dtype, device = param.dtype, param.device
@@ -246,7 +278,7 @@ def train(
             last = epoch == cfg.epochs or spent
             if val_trials is not None and (epoch % cfg.validate_every == 0 or last):
                 model.eval()
-                latest = validate(
+                latest = validator(  # type: ignore[misc]
                     model,
                     val_trials,
                     cfg.val_trajectories,
@@ -316,37 +348,28 @@ def _recover(
         )
 
 
-def _direct_candidates(model: DynamicalModel) -> tuple[str, tuple[Any, ...], Callable | None]:
-    """(history key, candidates, setter) of a directly fitted model; no candidates: ``()``."""
-    if hasattr(model, "direct_candidates"):
-        key = getattr(model, "candidate_name", "candidate")
-        return key, tuple(model.direct_candidates()), model.use_candidate  # type: ignore[attr-defined]
-    if hasattr(model, "ridge_candidates"):
-        return "ridge", tuple(model.ridge_candidates()), model.set_ridge  # type: ignore[attr-defined]
-    return "", (), None
-
-
 def _fit_direct(
-    model: DynamicalModel,
+    model: DirectFit,
     train_trials: Sequence[np.ndarray],
     val_trials: Sequence[np.ndarray] | None,
     cfg: TrainConfig,
     progress: Progress,
-    val_noise_std: np.ndarray | None = None,
+    val_noise_std: np.ndarray | None,
+    validator: Validator | None,
 ) -> TrainResult:
     """Closed-form fit; with held-out data, the model's candidates (ridge strengths of the ESN,
     restarts of the hinge-fitted AL-RNN), if any, are each validated and the one with the lowest
     validation D_stsp is kept (one history row each)."""
     t0 = time.perf_counter()
-    model.fit_direct(list(train_trials))  # type: ignore[attr-defined]
+    model.fit_direct(list(train_trials))
     result = TrainResult(model=model, best_epoch=1)
-    key, candidates, use = _direct_candidates(model)
+    key, candidates = model.candidate_name, tuple(model.direct_candidates())
     # a model may ask for longer validation runs (cheap next to training; catches late collapse)
-    vlen = cfg.val_length * int(getattr(model, "validation_factor", 1))
+    vlen = cfg.val_length * int(model.validation_factor)
     progress.start(max(1, len(candidates)), f"{model.kind or 'model'} (direct fit)")
 
-    def validate_now() -> dict[str, float]:
-        return validate(
+    def validate_now() -> Mapping[str, float]:
+        return validator(  # type: ignore[misc]
             model,
             val_trials,  # type: ignore[arg-type]
             cfg.val_trajectories,
@@ -366,7 +389,7 @@ def _fit_direct(
     else:
         best: tuple[float, float, float] | None = None  # (D_stsp, D_H, candidate)
         for k, cand in enumerate(candidates, start=1):
-            use(cand)
+            model.use_candidate(cand)
             m = validate_now()
             row = {"epoch": k, "time": time.perf_counter() - t0, key: cand}
             row.update({"D_stsp": m["D_stsp"], "D_H": m["D_H"]})
@@ -377,10 +400,9 @@ def _fit_direct(
             if best is None or score[:2] < best[:2]:
                 best, result.best_epoch = score, k
         assert best is not None
-        use(best[2])
+        model.use_candidate(best[2])
         result.best_metrics = {"D_stsp": best[0], "D_H": best[1], key: best[2]}
-    if hasattr(model, "release_design"):
-        model.release_design()
+    model.release_design()
     progress.stop()
     result.wall_time = time.perf_counter() - t0
     return result

@@ -16,15 +16,15 @@ Backward pass (no differentiation through the Newton iterations): the same ``a_t
 converged solution give the prediction adjoint ``g_t = ∂ℓ/∂ẑ_t + a_{t+1}ᵀ g_{t+1}`` by one
 reverse scan (:func:`attractor.parallel.scan.reverse_adjoint_time_major`); the parameter gradient
 is one batched vector–Jacobian product ``Σ_t (∂F(z̃_{t−1})/∂θ)ᵀ g_t`` over all ``B·T`` states
-(autograd through one step, or the model's hand-written ``param_vjp(z, s, g) -> {name: grad}``
-where it has one, as the diagonal GRU does), and the start state gets ``a_1ᵀ g_1``. The
-Jacobians are those of Newton's last evaluation, so the backward pass costs one model
-evaluation plus one scan.
+(:meth:`DynamicalModel.param_vjp <attractor.models.base.DynamicalModel.param_vjp>`: autograd
+through one step, or the model's hand-written backward pass, as the diagonal GRU has), and the
+start state gets ``a_1ᵀ g_1``. The Jacobians are those of Newton's last evaluation, so the
+backward pass costs one model evaluation plus one scan.
 
-Jacobians come in the model's own structure: models that declare ``jacobian_structure``
-(``"diagonal"`` or ``"block"``) with ``jacobian_compact`` (the diagonal GRU/LSTM) get
-elementwise scans, and ``step_and_jacobian`` (if present) shares work between F and J; every
-other :class:`DynamicalModel` uses its dense ``jacobian``.
+Jacobians come in the model's own structure (``model.jacobian_structure``): models that declare
+:class:`~attractor.models.base.StructuredJacobian` (the diagonal GRU/LSTM) get elementwise
+scans, and ``model.step_and_jacobian`` shares work between F and J where a model overrides it;
+every other :class:`DynamicalModel` uses its dense ``jacobian``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from attractor.models.base import DynamicalModel
+from attractor.models.base import DynamicalModel, StructuredJacobian
 from attractor.parallel.newton import (
     DEFAULT_MAX_ITER,
     NewtonResult,
@@ -76,28 +76,6 @@ def chunk_rows(opts: NewtonOptions, device: torch.device, m: int) -> int | None:
     return max(256, min(8192, per_block // m))
 
 
-def jacobian_structure(model: DynamicalModel) -> str:
-    """``"diagonal"``, ``"block"`` or ``"dense"``: how the model's ``∂F/∂z`` is stored."""
-    return getattr(model, "jacobian_structure", "dense")
-
-
-def model_jacobian(model: DynamicalModel, z: Tensor, s: Tensor | None) -> Tensor:
-    """``∂F/∂z`` at ``z`` ``(n, M)`` in the model's compact structure."""
-    if jacobian_structure(model) == "dense":
-        return model.jacobian(z, s)
-    return model.jacobian_compact(z, s)  # type: ignore[attr-defined]
-
-
-def model_step_and_jacobian(
-    model: DynamicalModel, z: Tensor, s: Tensor | None
-) -> tuple[Tensor, Tensor]:
-    """``(F(z, s), ∂F/∂z)`` with the Jacobian in the model's compact structure."""
-    both = getattr(model, "step_and_jacobian", None)
-    if both is not None:
-        return both(z, s)
-    return model.step(z, s), model_jacobian(model, z, s)
-
-
 def _solve(
     model: DynamicalModel,
     z0: Tensor,
@@ -108,7 +86,7 @@ def _solve(
 ) -> tuple[NewtonResult, Tensor | None, Tensor | None]:
     """Predictions by Newton; also the (time-major, flat) forcing inputs ``x_{t−1}, w_{t−1}``."""
     b, t_len, m = xpad.shape
-    structure = jacobian_structure(model)
+    structure = model.jacobian_structure
     forced = bool((w != 0).any())
     inputs: list[Tensor] = []
     if forced:  # x_{t−1}, w_{t−1} with w_0 = 0, so that z̃_0 = ẑ_0 = z0
@@ -127,13 +105,13 @@ def _solve(
         zt, _, st = unpack(z, u)
         return model.step(zt, st)
 
-    direct = bool(getattr(model, "jacobian_out", False))
+    direct = isinstance(model, StructuredJacobian) and model.jacobian_out
 
     def h_both(z: Tensor, *u: Tensor, out: Tensor | None = None) -> tuple[Tensor, Tensor]:
         zt, wt, st = unpack(z, u)
         if direct and wt is None and out is not None:  # the model writes J into Newton's buffer
-            return model.step_and_jacobian(zt, st, out=out)  # type: ignore[operator]
-        val, jac = model_step_and_jacobian(model, zt, st)
+            return model.step_and_jacobian(zt, st, out=out)
+        val, jac = model.step_and_jacobian(zt, st)
         return val, (jac if wt is None else scale(jac, structure, cols=1.0 - wt))
 
     init = None
@@ -185,8 +163,8 @@ class _ParallelRollout(torch.autograd.Function):
                 u = () if xprev is None else (xprev.reshape(t_len * b, m),)
                 w_tm = None if wprev is None else wprev.reshape(t_len * b, m)
                 zt = flat if not u else torch.lerp(flat, u[0], w_tm)
-                val, jac = model_step_and_jacobian(model, zt, s_tm)
-                structure = jacobian_structure(model)
+                val, jac = model.step_and_jacobian(zt, s_tm)
+                structure = model.jacobian_structure
                 jac = jac if w_tm is None else scale(jac, structure, cols=1.0 - w_tm)
                 res.values = val.reshape(t_len, b, m)
                 res.jacobians = jac.reshape(t_len, b, *jac.shape[1:])
@@ -213,7 +191,7 @@ class _ParallelRollout(torch.autograd.Function):
         first, z0, a = saved[0], saved[1], saved[2]
         s = saved[3] if ctx.has_s else None
         model: DynamicalModel = ctx.model
-        structure = jacobian_structure(model)
+        structure = model.jacobian_structure
         t_len, b, m = first.shape
         flat = first.reshape(t_len * b, m)
         if ctx.forced:  # rows of z̃_0 … z̃_{T−1}
@@ -248,26 +226,14 @@ def _batched_vjp(
     ``z_rows(i0, i1)`` gives the states of rows ``i0 … i1−1``."""
     n = g.shape[0]
     rows = n if chunk is None else max(1, chunk)
-    analytic = getattr(model, "param_vjp", None)
-    if analytic is not None:  # the model's hand-written backward through one step
-        sums: dict[str, Tensor] = {}
-        for i0 in range(0, n, rows):
-            i1 = min(n, i0 + rows)
-            s_rows = None if s is None else s[i0:i1]
-            for name, gp in analytic(z_rows(i0, i1), s_rows, g[i0:i1]).items():
-                sums[name] = gp if name not in sums else sums[name] + gp
-        names = {id(p): name for name, p in model.named_parameters()}
-        return [sums.get(names.get(id(p), "")) for p in params]
-    total: list[Tensor | None] = [None] * len(params)
+    sums: dict[str, Tensor] = {}
     for i0 in range(0, n, rows):
         i1 = min(n, i0 + rows)
-        with torch.enable_grad():
-            out = model.step(z_rows(i0, i1), None if s is None else s[i0:i1])
-            part = torch.autograd.grad(out, params, g[i0:i1], allow_unused=True)
-        for k, gp in enumerate(part):
-            if gp is not None:
-                total[k] = gp if total[k] is None else total[k] + gp
-    return total
+        s_rows = None if s is None else s[i0:i1]
+        for name, gp in model.param_vjp(z_rows(i0, i1), s_rows, g[i0:i1]).items():
+            sums[name] = gp if name not in sums else sums[name] + gp
+    names = {id(p): name for name, p in model.named_parameters()}
+    return [sums.get(names.get(id(p), "")) for p in params]
 
 
 def parallel_forced_rollout(
@@ -314,7 +280,7 @@ def parallel_simulate(
     :class:`~attractor.parallel.newton.NewtonResult` with ``states`` ``(B, steps, M)``.
     """
     opts = options or NewtonOptions(init="start")
-    structure = jacobian_structure(model)
+    structure = model.jacobian_structure
     inputs = [] if s is None else [s]
     return newton_solve(
         model.step,
@@ -322,7 +288,7 @@ def parallel_simulate(
         z0,
         inputs,
         steps,
-        step_and_jacobian=lambda z, *u: model_step_and_jacobian(model, z, u[0] if u else None),
+        step_and_jacobian=lambda z, *u: model.step_and_jacobian(z, u[0] if u else None),
         structure=structure,
         method=opts.method,
         max_iter=opts.max_iter,

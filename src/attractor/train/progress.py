@@ -7,8 +7,9 @@ Python and the CLI decides what a user sees.
 
 from __future__ import annotations
 
-import math
 from typing import Any
+
+from attractor.display import MISSING, fmt, rich_bar
 
 
 class Progress:
@@ -27,14 +28,12 @@ class Progress:
         """Training ended (normally or not)."""
 
 
-def _fmt(x: Any, spec: str = ".3f") -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "–"
-    return format(x, spec)
-
-
 class RichProgress(Progress):
-    """A rich progress bar: epoch, loss, α, latest D_stsp / D_H, elapsed time and ETA."""
+    """A rich progress bar (:func:`attractor.display.rich_bar`): epoch, loss, α, latest
+    D_stsp / D_H, elapsed time and ETA.
+
+    Subclasses change what is counted and shown by overriding :meth:`total` and :meth:`status`.
+    """
 
     def __init__(self, console: Any = None, transient: bool = False) -> None:
         self.console = console
@@ -42,40 +41,32 @@ class RichProgress(Progress):
         self._bar: Any = None
         self._task: Any = None
 
-    def start(self, total_epochs: int, description: str = "training") -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-        from rich.progress import (
-            Progress as RProgress,
-        )
+    def total(self, total_epochs: int) -> int:
+        """Length of the bar for a run of ``total_epochs`` epochs."""
+        return total_epochs
 
-        self._bar = RProgress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[stats]}"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=self.console,
-            transient=self.transient,
+    def status(self, epoch: int, info: dict[str, Any]) -> tuple[int, str]:
+        """How far the bar is after ``epoch`` and the stats text beside it."""
+        stats = (
+            f"loss {fmt(info.get('loss'), '.4g', nan=MISSING)}  "
+            f"α {fmt(info.get('alpha'), '.3f', nan=MISSING)}  "
+            f"D_stsp {fmt(info.get('D_stsp'), '.3f', nan=MISSING)}  "
+            f"D_H {fmt(info.get('D_H'), '.3f', nan=MISSING)}"
         )
+        return epoch, stats
+
+    def start(self, total_epochs: int, description: str = "training") -> None:
+        self._bar = rich_bar(self.console, transient=self.transient)
         self._bar.start()
-        self._task = self._bar.add_task(description, total=total_epochs, stats="")
+        self._task = self._bar.add_task(
+            f"[bold]{description}", total=self.total(total_epochs), stats=""
+        )
 
     def epoch(self, epoch: int, info: dict[str, Any]) -> None:
         if self._bar is None:
             return
-        stats = (
-            f"loss {_fmt(info.get('loss'), '.4g')}  α {_fmt(info.get('alpha'))}  "
-            f"D_stsp {_fmt(info.get('D_stsp'))}  D_H {_fmt(info.get('D_H'))}"
-        )
-        self._bar.update(self._task, completed=epoch, stats=stats)
+        done, stats = self.status(epoch, info)
+        self._bar.update(self._task, completed=done, stats=stats)
 
     def message(self, text: str) -> None:
         if self._bar is not None:

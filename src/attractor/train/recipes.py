@@ -1,13 +1,15 @@
-"""Training recipes: per-model defaults, training-length presets, and the builders that turn a
-model name plus user overrides into a model, a forcing and a :class:`TrainConfig`.
+"""Training-length presets and the builders that turn a model name plus user overrides into a
+model, a forcing and a :class:`TrainConfig`.
 
-One place resolves them, for ``attractor.fit`` and the benchmarks: explicit arguments first,
-then the model's recipe, then the preset.
+The per-model recipes live with the models, in their registry entries
+(``get_entry(kind).recipe``, :class:`attractor.models.recipe.Recipe`). One place resolves them,
+for ``attractor.fit`` and the benchmarks: explicit arguments first, then the model's recipe,
+then the preset.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from typing import Any
 
 import torch
@@ -17,49 +19,6 @@ from attractor.models.base import DynamicalModel
 from attractor.models.registry import create, get_entry
 from attractor.train.forcing import make_forcing
 from attractor.train.loop import TrainConfig
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """Per-model defaults: model keyword arguments, forcing, and training overrides."""
-
-    model: dict[str, Any] = field(default_factory=dict)
-    forcing: str = "agtf"
-    alpha: float | None = None
-    interval: int | None = None
-    anneal: float | None = None  # None: the preset's annealing rate
-    train: dict[str, Any] = field(default_factory=dict)
-
-
-#: The recipes (REFERENCE §2, tuned on Lorenz-63; see benchmarks/lorenz63.py).
-RECIPES: dict[str, Recipe] = {
-    "shplrnn": Recipe(model={"hidden_dim": 200}),
-    "shplrnn-plain": Recipe(model={"hidden_dim": 200}),
-    "plrnn": Recipe(model={"latent_dim": 10}),
-    "alrnn": Recipe(
-        model={"latent_dim": 20, "n_relu": 2},
-        forcing="stf",
-        interval=16,
-        train={"window_noise": 0.05, "lr": 1e-3, "lr_end": 1e-5},
-    ),
-    # hinge regression (no BPTT), 16 hinges: noisy Lorenz-63, seeds 0–4, median test D_stsp 0.20
-    # (0.15–0.36) in 36 s (P = 4: 1.30–1.60, P = 32: 0.11–0.16; benchmarks/results/alrnn_lsq*.json)
-    "alrnn-lsq": Recipe(model={"latent_dim": 20, "n_relu": 16}),
-    # gated cells: 32 hidden units (the LSTM's state is [h; c]); untuned defaults, sparse forcing.
-    # Their identity readout lives in (−1, 1) while z-scored data reach ±2–3, so they are
-    # baselines here, not reconstruction models (see models/gated.py).
-    **{
-        name: Recipe(
-            model={"latent_dim": latent},
-            forcing="stf",
-            interval=16,
-            train={"lr": 1e-3, "lr_end": 1e-5},
-        )
-        for name, latent in (("gru", 32), ("diaggru", 32), ("lstm", 64), ("diaglstm", 64))
-    },
-    # deep diagonal SSM: sparse forcing (its Jacobian is autograd-only, so adaptive GTF is costly)
-    "ssm": Recipe(forcing="stf", interval=16, train={"lr": 1e-3, "lr_end": 1e-5, "seq_len": 64}),
-}
 
 #: Training length presets: "quick" is the CLI default (minutes), "full" the benchmark recipe.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -83,7 +42,7 @@ def resolve_device(device: str) -> torch.device:
     except RuntimeError:
         raise ConfigError(f"unknown device {device!r}; use auto, cpu or cuda.") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("--device cuda was asked for but no CUDA GPU is available; use cpu.")
+        raise ConfigError("device='cuda' was asked for but no CUDA GPU is available; use 'cpu'.")
     return dev
 
 
@@ -91,8 +50,7 @@ def build_model(
     kind: str, obs_dim: int, latent: int | None, hidden: int | None, n_relu: int | None, seed: int
 ) -> DynamicalModel:
     entry = get_entry(kind)
-    recipe = RECIPES.get(kind.lower(), Recipe())
-    kw = dict(recipe.model)
+    kw = dict(entry.recipe.model)
     if hidden is not None:
         kw["hidden_dim"] = hidden
     if n_relu is not None:
@@ -117,7 +75,7 @@ def build_forcing(
 ):
     """The forcing for ``kind``: explicit arguments first, then the model's recipe, then the
     preset's annealing rate (one place that resolves them, for ``fit`` and the benchmarks)."""
-    recipe = RECIPES.get(kind.lower(), Recipe())
+    recipe = get_entry(kind).recipe
     return make_forcing(
         forcing or recipe.forcing,
         alpha=alpha if alpha is not None else recipe.alpha,
@@ -136,7 +94,7 @@ def make_train_config(
 ) -> TrainConfig:
     if preset not in PRESETS:
         raise ConfigError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}.")
-    recipe = RECIPES.get(kind.lower(), Recipe())
+    recipe = get_entry(kind).recipe
     kw: dict[str, Any] = {**PRESETS[preset], **recipe.train, **(overrides or {})}
     if epochs is not None:
         kw["epochs"] = epochs
