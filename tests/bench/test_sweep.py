@@ -61,6 +61,7 @@ def _cli(*args):
     ]
 
 
+@pytest.mark.slow
 def test_kill_9_then_resume(tmp_path, reference):
     path = tmp_path / "b.sqlite"
     env = dict(os.environ)
@@ -112,6 +113,7 @@ def test_kill_9_then_resume(tmp_path, reference):
     assert _metrics(path) == _metrics(reference)
 
 
+@pytest.mark.slow
 def test_process_pool_gives_the_same_metrics(tmp_path, reference):
     spec = make_spec(SYSTEMS, models=MODELS, seeds="0", **TINY)
     pool = tmp_path / "pool.sqlite"
@@ -119,6 +121,7 @@ def test_process_pool_gives_the_same_metrics(tmp_path, reference):
     assert _metrics(pool) == _metrics(reference)
 
 
+@pytest.mark.slow
 def test_local_ray_gives_the_same_metrics(tmp_path, reference):
     # one job on a real local Ray instance (worker start-up and imports dominate the cost)
     ray_store = tmp_path / "ray.sqlite"
@@ -192,6 +195,7 @@ def test_cli_refuses_foreign_store(tmp_path):
     assert res.exit_code == 2 and "no results store" in res.output
 
 
+@pytest.mark.slow
 def test_report_renders_in_chromium(tmp_path, reference):
     out = tmp_path / "report"
     res = runner.invoke(

@@ -15,9 +15,9 @@ from matplotlib.image import imread
 from matplotlib.text import Text
 from scipy.integrate import solve_ivp
 
+from attractor import plots
 from attractor.errors import ConfigError, DataError
 from attractor.metrics.spectrum import power_spectrum
-from attractor.plots import reconstruction as plots
 
 DT = 0.02
 
@@ -95,14 +95,14 @@ def test_attractor_for_any_number_of_channels(lorenz, tmp_path, n):
 
 def test_attractor_title_says_which_channels_are_shown(lorenz):
     x, y = lorenz
-    fig = plots._attractor_figure(_channels(x, 5), _channels(y, 5), title="run 7")
+    fig = plots.attractor_figure(_channels(x, 5), _channels(y, 5), title="run 7")
     assert "run 7 (first 3 of 5 channels shown)" in _texts(fig)
-    assert "x1(t+4)" in _texts(plots._attractor_figure(x[:, 0], y[:, 0], names=["x1"], lag=4))
+    assert "x1(t+4)" in _texts(plots.attractor_figure(x[:, 0], y[:, 0], names=["x1"], lag=4))
 
 
 def test_attractor_is_thinned_to_max_points(lorenz):
     x, y = lorenz
-    fig = plots._attractor_figure(x[:, :2], y[:, :2], max_points=100)
+    fig = plots.attractor_figure(x[:, :2], y[:, :2], max_points=100)
     lines = fig.axes[0].get_lines()
     assert [len(line.get_xdata()) for line in lines] == [100, 100]
 
@@ -114,14 +114,14 @@ def test_time_series_for_any_number_of_channels(lorenz, tmp_path, n):
         _channels(x, n), _channels(y, n), tmp_path / "ts.png", dt=DT, n_points=500
     )
     _check_image(path)
-    fig = plots._time_series_figure(_channels(x, n), _channels(y, n), dt=DT, n_points=500)
+    fig = plots.time_series_figure(_channels(x, n), _channels(y, n), dt=DT, n_points=500)
     assert len(fig.axes) == min(n, plots.MAX_PANELS)
     assert ("first 6 of 8 channels shown" in _texts(fig)) == (n == 8)
 
 
 def test_time_series_axis_is_in_physical_time(lorenz):
     x, y = lorenz
-    fig = plots._time_series_figure(x, y, dt=DT, n_points=300)
+    fig = plots.time_series_figure(x, y, dt=DT, n_points=300)
     t = fig.axes[0].get_lines()[0].get_xdata()
     np.testing.assert_allclose(t, np.arange(300) * DT)
     assert fig.axes[0].get_xlim() == pytest.approx((0.0, 299 * DT))
@@ -136,7 +136,7 @@ def test_spectra_for_any_number_of_channels(lorenz, tmp_path, n):
 
 def test_spectra_are_densities_on_physical_frequencies(lorenz):
     x, y = lorenz
-    fig = plots._spectra_figure(x[:, :1], y[:, :1], dt=DT, smoothing=5.0)
+    fig = plots.spectra_figure(x[:, :1], y[:, :1], dt=DT, smoothing=5.0)
     ax = fig.axes[0]
     (f, p), (g, q) = [(ln.get_xdata(), ln.get_ydata()) for ln in ax.get_lines()[:2]]
     for freq, dens, series in [(f, p, x), (g, q, y)]:  # of different lengths
@@ -155,12 +155,12 @@ def test_spectra_survive_a_constant_channel(lorenz, tmp_path):
     x, y = lorenz
     x, y = np.c_[x[:, :2], np.ones(len(x))], np.c_[y[:, 0], np.zeros(len(y)), y[:, 2]]
     _check_image(plots.plot_spectra(x, y, tmp_path / "s.png"))
-    assert "no spectrum" in _texts(plots._spectra_figure(x, y))
+    assert "no spectrum" in _texts(plots.spectra_figure(x, y))
 
 
 def test_training_curves(tmp_path):
     _check_image(plots.plot_training(_history(), tmp_path / "t.png"), plots.STYLE.training_size)
-    fig = plots._training_figure(_history())
+    fig = plots.training_figure(_history())
     assert "best: epoch 30" in _texts(fig)
 
 
@@ -172,7 +172,7 @@ def test_training_with_broken_values(tmp_path):
     rows[19]["D_stsp"] = "nan"
     del rows[7]["lr"], rows[8]["epoch"]
     _check_image(plots.plot_training(rows, tmp_path / "t.png"))
-    text = _texts(plots._training_figure(rows))
+    text = _texts(plots.training_figure(rows))
     assert "loss not finite in 1 epoch(s)" in text
     assert "not finite in 2 epoch(s)" in text  # D_stsp
     assert "best: epoch 30" in text
@@ -208,7 +208,7 @@ def test_lyapunov_convergence(tmp_path):
     est1[-3:] = np.nan
     path = plots.plot_lyapunov_convergence(steps, est1, tmp_path / "l.png", reference=[0.9, 0.0])
     _check_image(path)
-    assert "diverged" in _texts(plots._lyapunov_figure(steps, est1))
+    assert "diverged" in _texts(plots.lyapunov_figure(steps, est1))
     _check_image(plots.plot_lyapunov_convergence([], [], tmp_path / "l.png"))
     with pytest.raises(DataError, match="one step count per row"):
         plots.plot_lyapunov_convergence(steps[:-1], est, tmp_path / "l.png")
@@ -222,17 +222,17 @@ def test_diverged_generated_data_still_gives_every_figure(lorenz, tmp_path, at):
     _check_image(plots.plot_attractor(x, bad, tmp_path / "a.png"))
     _check_image(plots.plot_time_series(x, bad, tmp_path / "t.png", dt=DT))
     _check_image(plots.plot_spectra(x, bad, tmp_path / "s.png", dt=DT))
-    for build in (plots._attractor_figure, plots._time_series_figure, plots._spectra_figure):
+    for build in (plots.attractor_figure, plots.time_series_figure, plots.spectra_figure):
         assert "generated diverged" in _texts(build(x, bad))
     if at:
         assert f"non-finite from step {at} (t = {at * DT:.4g})" in _texts(
-            plots._time_series_figure(x, bad, dt=DT, n_points=100)  # also past the window
+            plots.time_series_figure(x, bad, dt=DT, n_points=100)  # also past the window
         )
 
 
 def test_runaway_values_are_cut_off_not_followed(lorenz):
     x, y = lorenz
-    fig = plots._attractor_figure(x[:, :2], _diverged(y, 700)[:, :2])
+    fig = plots.attractor_figure(x[:, :2], _diverged(y, 700)[:, :2])
     lo, hi = fig.axes[0].get_xlim()
     span = np.ptp(x[:, 0])
     assert lo > x[:, 0].min() - span and hi < x[:, 0].max() + span
@@ -245,7 +245,7 @@ def test_different_lengths_and_empty_generated(lorenz, tmp_path):
         _check_image(fn(x[:300], y, tmp_path / name / "long.png"))
         _check_image(fn(x, y[:0], tmp_path / name / "empty.png"))
     _check_image(plots.plot_spectra(x, y[:0], tmp_path / "s" / "empty.png"))
-    assert "no generated data" in _texts(plots._time_series_figure(x, y[:0]))
+    assert "no generated data" in _texts(plots.time_series_figure(x, y[:0]))
 
 
 def test_torch_tensors_are_accepted(lorenz, tmp_path):

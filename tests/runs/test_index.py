@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from attractor.errors import RunError
-from attractor.runs import index as runindex
+from attractor.runs import sqlite as db
 from attractor.runs.index import list_runs, record_start
 
 N_PROCS = 6
@@ -43,22 +43,22 @@ def test_processes_creating_one_index_at_once_all_get_a_row(tmp_path):
 
 
 def test_a_locked_new_index_is_retried_then_reported(tmp_path, monkeypatch):
-    real_open, calls = runindex._open, []
+    real_open, calls = db._open, []
 
-    def flaky(path):  # what a second process sees while the first creates the index
+    def flaky(path, schema):  # what a second process sees while the first creates the index
         calls.append(path)
         if len(calls) <= 2:
             raise sqlite3.OperationalError("database is locked")
-        return real_open(path)
+        return real_open(path, schema)
 
-    monkeypatch.setattr(runindex, "_open", flaky)
+    monkeypatch.setattr(db, "_open", flaky)
     assert record_start(tmp_path, "run", {}) >= 1
     assert len(calls) == 3
 
-    def locked(path):
+    def locked(path, schema):
         raise sqlite3.OperationalError("database is locked")
 
-    monkeypatch.setattr(runindex, "_open", locked)
-    monkeypatch.setattr(runindex, "LOCK_RETRY_SECONDS", 0.2)
+    monkeypatch.setattr(db, "_open", locked)
+    monkeypatch.setattr(db, "LOCK_RETRY_SECONDS", 0.2)
     with pytest.raises(RunError, match="locked"):
         record_start(tmp_path, "run", {})

@@ -8,7 +8,8 @@ Layout of ``<out>/``::
     systems/<Name>.html     every model's metrics on that system, each with a thumbnail
     img/<job id>.png        true vs generated attractor (first two channels) and power spectra
 
-Images are drawn with matplotlib's Agg backend from the trajectories the store keeps for each
+Images are drawn on matplotlib's Agg canvas (no pyplot) and saved atomically
+(:func:`attractor.plots.style.save`) from the trajectories the store keeps for each
 job (z-scored units). A tiny inline script marks ``<body data-images="loaded/total">`` once the
 page has loaded, so a headless browser can check that every image rendered.
 """
@@ -32,6 +33,7 @@ from attractor.bench.leaderboard import (
     winners,
 )
 from attractor.bench.store import Store
+from attractor.display import MATH_INF, fmt
 from attractor.io import atomic_write_bytes
 
 CSS = """
@@ -53,15 +55,7 @@ DIM_BINS = ((0.0, 2.5, "D_KY < 2.5"), (2.5, 3.5, "2.5 ≤ D_KY < 3.5"), (3.5, ma
 
 
 def _fmt(v: Any) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "∞" if v > 0 else "−∞"
-        return f"{v:.3g}"
-    return html.escape(str(v))
+    return html.escape(fmt(v, ".3g", inf=MATH_INF))
 
 
 def _page(title: str, body: str) -> bytes:
@@ -74,12 +68,12 @@ def _page(title: str, body: str) -> bytes:
 
 def _thumbnail(path: Path, true: np.ndarray, gen: np.ndarray, dt: float, title: str) -> None:
     """Attractor projection and channel-0 power spectrum, true (grey) vs generated (colour)."""
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from attractor.plots.style import save
 
-    fig, (a, b) = plt.subplots(1, 2, figsize=(6, 3), dpi=60)
+    fig = Figure(figsize=(6, 3), dpi=60)
+    a, b = fig.subplots(1, 2)
     j = 1 if true.shape[1] > 1 else 0
     a.plot(true[:, 0], true[:, j], color="0.6", lw=0.6, label="true")
     ok = np.isfinite(gen).all() and np.abs(gen).max() < 1e3
@@ -105,11 +99,7 @@ def _thumbnail(path: Path, true: np.ndarray, gen: np.ndarray, dt: float, title: 
     b.set_yticks([])
     b.tick_params(labelsize=7)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, format="png")
-    plt.close(fig)
-    tmp.replace(path)
+    save(fig, path, dpi=60)
 
 
 def _leaderboard_html(rows: list[dict[str, Any]]) -> str:
@@ -135,9 +125,9 @@ def _leaderboard_html(rows: list[dict[str, Any]]) -> str:
 
 
 def _properties(systems: list[str]) -> dict[str, tuple[float | None, float | None]]:
-    from attractor.data.systems import _catalogue
+    from attractor.data.systems import dysts_metadata
 
-    cat = _catalogue()
+    cat = dysts_metadata()
     out = {}
     for s in systems:
         m = cat.get(s, {})

@@ -6,10 +6,10 @@ passes :class:`RichSweepProgress`, library users get silence by default.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from attractor.bench.spec import Job
+from attractor.display import MISSING, fmt, rich_bar
 
 
 class SweepProgress:
@@ -26,12 +26,6 @@ class SweepProgress:
 
     def stop(self) -> None:
         """The sweep ended (normally or not)."""
-
-
-def _fmt(v: Any) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
 class RichSweepProgress(SweepProgress):
@@ -52,28 +46,8 @@ class RichSweepProgress(SweepProgress):
         )
 
     def start(self, total: int, done: int, failed: int) -> None:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            SpinnerColumn,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
         self.done, self.failed = done, failed
-        self._bar = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[stats]}"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=self.console,
-        )
+        self._bar = rich_bar(self.console, spinner=True)
         self._bar.start()
         self._overall = self._bar.add_task(
             "[bold]sweep", total=total, completed=done + failed, stats=self._stats()
@@ -95,12 +69,19 @@ class RichSweepProgress(SweepProgress):
         if result.get("status") == "done":
             self.done += 1
             m = result.get("metrics", {})
-            parts = [f"{k} {_fmt(m.get(k))}" for k in ("D_stsp", "D_H", "vpt_lyapunov") if k in m]
-            self._bar.console.print(f"[green]✓[/] {job.label}: {', '.join(parts)} ({_fmt(t)} s)")
+            parts = [
+                f"{k} {fmt(m.get(k), nan=MISSING)}"
+                for k in ("D_stsp", "D_H", "vpt_lyapunov")
+                if k in m
+            ]
+            self._bar.console.print(
+                f"[green]✓[/] {job.label}: {', '.join(parts)} ({fmt(t, nan=MISSING)} s)"
+            )
         else:
             self.failed += 1
             self._bar.console.print(
-                f"[red]✗[/] {job.label}: {result.get('error')} ({_fmt(t)} s)", highlight=False
+                f"[red]✗[/] {job.label}: {result.get('error')} ({fmt(t, nan=MISSING)} s)",
+                highlight=False,
             )
         self._bar.update(self._overall, advance=1, stats=self._stats())
 

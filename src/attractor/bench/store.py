@@ -15,29 +15,28 @@ state change is one transaction, so ``kill -9`` of the driver loses at most the 
 
 Before anything is written the file is checked read-only: a file that is not SQLite, is
 corrupted (``PRAGMA quick_check``), or is an SQLite database of something else is refused with
-one sentence (:class:`attractor.errors.StoreError`) and left untouched.
+one sentence (:class:`StoreError`) and left untouched. Opening (WAL, busy timeout, schema,
+``meta`` stamp), transactions and the JSON columns are :mod:`attractor.runs.sqlite`'s.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from attractor.bench.spec import Job, Settings
 from attractor.errors import RunError
+from attractor.runs import sqlite as db
 
 APPLICATION = "attractor-bench"
 SCHEMA_VERSION = 1
 STATUSES = ("pending", "running", "done", "failed")
 
-_SCHEMA = """
+_DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS specs (
     hash TEXT PRIMARY KEY, settings TEXT NOT NULL, created TEXT NOT NULL
@@ -66,46 +65,25 @@ CREATE TABLE IF NOT EXISTS traces (
     dt REAL NOT NULL
 );
 """
-_TABLES = {"meta", "specs", "jobs", "traces"}
 
 
 class StoreError(RunError):
     """The results store file is unusable (not SQLite, corrupted, or not ours)."""
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+SCHEMA = db.Schema(
+    ddl=_DDL,
+    tables=frozenset({"meta", "specs", "jobs", "traces"}),
+    meta={"application": APPLICATION, "schema_version": str(SCHEMA_VERSION)},
+    what="results store",
+    advice="move it away or choose another store=",
+    error=StoreError,
+)
 
 
 def dumps(obj: Any) -> str:
     """JSON with non-finite floats kept as strings ('inf', 'nan'), so values round-trip."""
-
-    def clean(o: Any) -> Any:
-        if isinstance(o, float) and not math.isfinite(o):
-            return str(o)
-        if isinstance(o, dict):
-            return {k: clean(v) for k, v in o.items()}
-        if isinstance(o, (list, tuple)):
-            return [clean(v) for v in o]
-        return o
-
-    return json.dumps(clean(obj), sort_keys=True, default=str)
-
-
-def _unjson(text: str | None) -> Any:
-    if not text:
-        return {}
-
-    def back(o: Any) -> Any:
-        if o in ("inf", "-inf", "nan"):
-            return float(o)
-        if isinstance(o, dict):
-            return {k: back(v) for k, v in o.items()}
-        if isinstance(o, list):
-            return [back(v) for v in o]
-        return o
-
-    return back(json.loads(text))
+    return db.encode(obj)
 
 
 def check_store(path: str | Path) -> None:
@@ -132,10 +110,10 @@ def check_store(path: str | Path) -> None:
             if "meta" in tables:
                 row = con.execute("SELECT value FROM meta WHERE key='application'").fetchone()
                 marker = row[0] if row else None
-            if marker != APPLICATION or not _TABLES <= tables:
+            if marker != APPLICATION or not SCHEMA.tables <= tables:
                 raise StoreError(
                     f"{path} is an SQLite database that attractor bench did not write; "
-                    "choose another --store."
+                    "choose another store=."
                 )
             ok = con.execute("PRAGMA quick_check").fetchone()
             if not ok or ok[0] != "ok":
@@ -143,9 +121,7 @@ def check_store(path: str | Path) -> None:
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
-        raise StoreError(
-            f"{path} is not a usable results store ({exc}); move it away or choose another --store."
-        ) from None
+        raise SCHEMA.unusable(path, exc) from None
 
 
 class Store:
@@ -156,17 +132,7 @@ class Store:
         check_store(self.path)
         if not create and not self.path.exists():
             raise StoreError(f"no results store at {self.path}; run `attractor bench` first.")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self.con.row_factory = sqlite3.Row
-        self.con.execute("PRAGMA journal_mode=WAL")
-        self.con.execute("PRAGMA synchronous=FULL")
-        self.con.executescript(_SCHEMA)
-        with self.transaction() as c:
-            c.execute("INSERT OR IGNORE INTO meta VALUES ('application', ?)", (APPLICATION,))
-            c.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
+        self.con = db.connect(self.path, SCHEMA)
 
     def __enter__(self) -> Store:
         return self
@@ -179,13 +145,8 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.con.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.con
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        self.con.execute("COMMIT")
+        with db.transaction(self.con) as con:
+            yield con
 
     # ------------------------------------------------------------------ sweep bookkeeping
     def existing(self, jobs: list[Job]) -> dict[tuple, str]:
@@ -203,7 +164,7 @@ class Store:
     def register(self, jobs: list[Job], retry_failed: bool = False) -> dict[str, int]:
         """Insert missing jobs as ``pending``; put stale ``running`` jobs (and, with
         ``retry_failed``, failed ones) back to ``pending``. Returns counts by status after."""
-        now = _now()
+        now = db.now()
         with self.transaction() as c:
             for settings in {j.settings for j in jobs}:
                 c.execute(
@@ -233,7 +194,7 @@ class Store:
             c.execute(
                 "UPDATE jobs SET status='running', attempts=attempts+1, started=? "
                 "WHERE spec_hash=? AND system=? AND model=? AND seed=? AND status='pending'",
-                (_now(), *job.key),
+                (db.now(), *job.key),
             )
 
     def record(self, job: Job, result: dict[str, Any]) -> None:
@@ -255,7 +216,7 @@ class Store:
                     dumps(result.get("timings") or {}),
                     result.get("error"),
                     result.get("worker"),
-                    _now(),
+                    db.now(),
                     row[0],
                 ),
             )
@@ -273,14 +234,14 @@ class Store:
         out = []
         for r in self.con.execute(sql, (spec_hash,) if spec_hash else ()):
             d = dict(r)
-            d["metrics"] = _unjson(d["metrics"])
-            d["timings"] = _unjson(d["timings"])
+            d["metrics"] = db.decode(d["metrics"], {})
+            d["timings"] = db.decode(d["timings"], {})
             out.append(d)
         return out
 
     def specs(self) -> list[dict[str, Any]]:
         rows = self.con.execute("SELECT * FROM specs ORDER BY created").fetchall()
-        return [{**dict(r), "settings": _unjson(r["settings"])} for r in rows]
+        return [{**dict(r), "settings": db.decode(r["settings"], {})} for r in rows]
 
     def trace(self, job_id: int) -> tuple[bytes, bytes, float] | None:
         r = self.con.execute(

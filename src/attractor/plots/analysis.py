@@ -1,10 +1,10 @@
 """Figures of an analysis: the attractor with its fixed points and cycles, region coverage and the
 transition graph of piecewise-linear models. (Lyapunov convergence uses
-:func:`attractor.plots.reconstruction.plot_lyapunov_convergence`.)
+:func:`attractor.plots.lyapunov.plot_lyapunov_convergence`.)
 
 Each function takes plain arrays/dicts in **data coordinates** (the analysis converts), draws one
-:class:`matplotlib.figure.Figure` on the Agg canvas (no pyplot, no window) and writes it
-atomically (:func:`attractor.runs.directory.atomic_write_bytes`) as PNG; returns the path.
+:class:`matplotlib.figure.Figure` on the Agg canvas (``*_figure``, no pyplot, no window); each
+``plot_*`` writes it atomically with :func:`attractor.plots.style.save` and returns the path.
 
 Markers: fixed points are circles (filled if stable, open if not), cycles squares joined by a
 dashed line; colour by type (stable, saddle, saddle-focus, unstable, slow point); the true
@@ -13,7 +13,6 @@ system's equilibria are black crosses.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,11 +20,10 @@ from typing import Any
 import networkx as nx
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from attractor.io import atomic_write_bytes
+from attractor.plots.style import new_figure, save
 
 TYPE_COLORS = {
     "stable node": "#2e7d32",
@@ -38,23 +36,9 @@ TYPE_COLORS = {
     "slow point": "#0277bd",
 }
 TRAJECTORY_COLOR = "0.55"
-DPI = 120
 MAX_POINTS = 20_000
 #: Most regions drawn in the coverage bar chart (the rest are summed into one bar).
 MAX_BARS = 30
-
-
-def _figure(size: tuple[float, float]) -> Figure:
-    fig = Figure(figsize=size, dpi=DPI, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _save(fig: Figure, path: str | Path) -> Path:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)
-    fig.clear()
-    return atomic_write_bytes(Path(path), buf.getvalue())
 
 
 def _color(orbit: dict[str, Any]) -> str:
@@ -131,15 +115,14 @@ def _limits(traj: np.ndarray, pad: float = 0.35) -> list[tuple[float, float]]:
     return [(float(a - pad * s), float(b + pad * s)) for a, b, s in zip(lo, hi, span, strict=True)]
 
 
-def plot_orbits(
+def orbits_figure(
     trajectory: Any,
     orbits: Sequence[dict[str, Any]],
-    path: str | Path,
     true_points: Any = None,
     names: Sequence[str] | None = None,
     title: str = "attractor, fixed points and cycles",
     note: str | None = None,
-) -> Path:
+) -> Figure:
     """A free run ``(T, N)`` with ``orbits`` (dicts with ``data`` ``(k, N)``, ``type``,
     ``stable``, ``kind``) and optional true equilibria ``(E, N)`` marked, in data coordinates.
 
@@ -166,7 +149,7 @@ def plot_orbits(
         names = [f"{names[0]}(t)", f"{names[0]}(t+1)"]
     finite = traj[np.isfinite(traj).all(1)]
     if n >= 3:
-        fig = _figure((12.0, 5.8))
+        fig = new_figure((12.0, 5.8))
         ax3 = fig.add_subplot(1, 2, 1, projection="3d")
         _draw(ax3, (0, 1, 2), finite, orbits, tp)
         lim = _limits(finite[:, :3]) if len(finite) else None
@@ -179,7 +162,7 @@ def plot_orbits(
             ax.set(xlim=lim[0], ylim=lim[2])
         ax.set(xlabel=names[0], ylabel=names[2])
     else:
-        fig = _figure((6.5, 6.0))
+        fig = new_figure((6.5, 6.0))
         ax = fig.add_subplot()
         _draw(ax, (0, 1), finite, orbits, tp)
         lim = _limits(finite) if len(finite) else None
@@ -201,15 +184,28 @@ def plot_orbits(
             ha="left",
             bbox={"boxstyle": "round", "fc": "white", "ec": "0.6", "alpha": 0.85},
         )
-    return _save(fig, path)
+    return fig
 
 
-def plot_region_coverage(
-    regions: Sequence[dict[str, Any]], path: str | Path, title: str = "visited linear subregions"
+def plot_orbits(
+    trajectory: Any,
+    orbits: Sequence[dict[str, Any]],
+    path: str | Path,
+    true_points: Any = None,
+    names: Sequence[str] | None = None,
+    title: str = "attractor, fixed points and cycles",
+    note: str | None = None,
 ) -> Path:
+    """Draw :func:`orbits_figure` and save it to ``path``; returns the path."""
+    return save(orbits_figure(trajectory, orbits, true_points, names, title, note), path)
+
+
+def region_coverage_figure(
+    regions: Sequence[dict[str, Any]], title: str = "visited linear subregions"
+) -> Figure:
     """Bar chart of region coverage (ranked; dicts with ``pattern``, ``coverage``,
     ``fixed_point_real``) with the cumulative coverage as a line."""
-    fig = _figure((8.0, 4.8))
+    fig = new_figure((8.0, 4.8))
     ax = fig.add_subplot()
     shown = list(regions[:MAX_BARS])
     labels = [r["pattern"] for r in shown]
@@ -236,20 +232,27 @@ def plot_region_coverage(
         loc="center right",
     )
     fig.suptitle(f"{title}: {len(regions)} visited")
-    return _save(fig, path)
+    return fig
 
 
-def plot_transition_graph(
-    graph: nx.DiGraph, path: str | Path, title: str = "transitions between linear subregions"
+def plot_region_coverage(
+    regions: Sequence[dict[str, Any]], path: str | Path, title: str = "visited linear subregions"
 ) -> Path:
+    """Draw :func:`region_coverage_figure` and save it to ``path``; returns the path."""
+    return save(region_coverage_figure(regions, title), path)
+
+
+def transition_graph_figure(
+    graph: nx.DiGraph, title: str = "transitions between linear subregions"
+) -> Figure:
     """Nodes (size ∝ coverage, labelled by pattern) and edges (width ∝ transition probability);
     self-loops show dwelling. Layout: networkx's circular layout (deterministic)."""
-    fig = _figure((7.0, 6.5))
+    fig = new_figure((7.0, 6.5))
     ax = fig.add_subplot()
     ax.set_axis_off()
     if graph.number_of_nodes() == 0:
         ax.text(0.5, 0.5, "no transitions", ha="center", va="center", transform=ax.transAxes)
-        return _save(fig, path)
+        return fig
     pos = (
         nx.circular_layout(graph)
         if graph.number_of_nodes() > 1
@@ -279,4 +282,11 @@ def plot_transition_graph(
     )
     ax.margins(0.2)
     fig.suptitle(title)
-    return _save(fig, path)
+    return fig
+
+
+def plot_transition_graph(
+    graph: nx.DiGraph, path: str | Path, title: str = "transitions between linear subregions"
+) -> Path:
+    """Draw :func:`transition_graph_figure` and save it to ``path``; returns the path."""
+    return save(transition_graph_figure(graph, title), path)

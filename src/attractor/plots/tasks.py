@@ -6,38 +6,31 @@
   single-neuron ablations of the fastest and slowest neurons.
 - :func:`plot_hmm_statistics` — symbol frequencies and transition matrices, RNN vs HMM.
 
-Like :mod:`attractor.plots.reconstruction`, figures are drawn on the Agg canvas without pyplot and
-written atomically (via :func:`attractor.runs.directory.atomic_write_bytes`).
+Each ``plot_*`` draws its ``*_figure`` (a :class:`~matplotlib.figure.Figure`, no pyplot) and
+writes it atomically with :func:`attractor.plots.style.save`.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from attractor.io import atomic_write_bytes
+from attractor.plots.style import save
 
 Runs = Mapping[str, Sequence[Mapping[str, Any]]]
-
-
-def _save(fig: Figure, path: str | Path) -> Path:
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    return atomic_write_bytes(Path(path), buf.getvalue())
+#: How these figures are saved (:func:`attractor.plots.style.save`): 110 dpi, cropped.
+SAVE_OPTIONS: dict[str, Any] = {"dpi": 110, "bbox_inches": "tight"}
 
 
 def _as_runs(data: Sequence[Mapping[str, Any]] | Runs, label: str = "run") -> Runs:
     return data if isinstance(data, Mapping) else {label: data}
 
 
-def plot_n_reached(history: Sequence[Mapping[str, Any]] | Runs, path: str | Path) -> Path:
+def n_reached_figure(history: Sequence[Mapping[str, Any]] | Runs) -> Figure:
     """N reached (solid) and N being trained (dotted) against epoch."""
     fig = Figure(figsize=(6, 4))
     ax = fig.add_subplot()
@@ -51,10 +44,15 @@ def plot_n_reached(history: Sequence[Mapping[str, Any]] | Runs, path: str | Path
     ax.set_ylabel("N")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return fig
 
 
-def plot_timescales_vs_n(per_n: Sequence[Mapping[str, Any]] | Runs, path: str | Path) -> Path:
+def plot_n_reached(history: Sequence[Mapping[str, Any]] | Runs, path: str | Path) -> Path:
+    """Draw :func:`n_reached_figure` and save it to ``path``; returns the path."""
+    return save(n_reached_figure(history), path, **SAVE_OPTIONS)
+
+
+def timescales_vs_n_figure(per_n: Sequence[Mapping[str, Any]] | Runs) -> Figure:
     """Mean trained τ (left) and mean τ_net (right) against N."""
     fig = Figure(figsize=(10, 4))
     ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
@@ -69,12 +67,15 @@ def plot_timescales_vs_n(per_n: Sequence[Mapping[str, Any]] | Runs, path: str | 
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    return _save(fig, path)
+    return fig
 
 
-def plot_robustness(
-    results: Mapping[str, Any] | Mapping[str, Mapping[str, Any]], path: str | Path
-) -> Path:
+def plot_timescales_vs_n(per_n: Sequence[Mapping[str, Any]] | Runs, path: str | Path) -> Path:
+    """Draw :func:`timescales_vs_n_figure` and save it to ``path``; returns the path."""
+    return save(timescales_vs_n_figure(per_n), path, **SAVE_OPTIONS)
+
+
+def robustness_figure(results: Mapping[str, Any] | Mapping[str, Mapping[str, Any]]) -> Figure:
     """Relative accuracy vs ε for W and τ perturbations, and ablation of single neurons."""
     runs = results if "perturb_W" not in results else {"run": results}
     fig = Figure(figsize=(12, 4))
@@ -102,10 +103,17 @@ def plot_robustness(
         ax.legend(fontsize=8)
     n = next(iter(runs.values())).get("N")
     fig.suptitle(f"robustness at N = {n}")
-    return _save(fig, path)
+    return fig
 
 
-def plot_hmm_statistics(metrics: Mapping[str, Any], path: str | Path) -> Path:
+def plot_robustness(
+    results: Mapping[str, Any] | Mapping[str, Mapping[str, Any]], path: str | Path
+) -> Path:
+    """Draw :func:`robustness_figure` and save it to ``path``; returns the path."""
+    return save(robustness_figure(results), path, **SAVE_OPTIONS)
+
+
+def hmm_statistics_figure(metrics: Mapping[str, Any]) -> Figure:
     """Symbol frequencies (bars) and transition matrices, HMM (exact) vs RNN (sampled)."""
     fig = Figure(figsize=(12, 3.8))
     ax = fig.add_subplot(1, 3, 1)
@@ -131,4 +139,9 @@ def plot_hmm_statistics(metrics: Mapping[str, Any], path: str | Path) -> Path:
     fig.suptitle(
         f"{metrics.get('hmm', 'HMM')}: transition max |Δ| = {metrics['transition_error']:.3f}"
     )
-    return _save(fig, path)
+    return fig
+
+
+def plot_hmm_statistics(metrics: Mapping[str, Any], path: str | Path) -> Path:
+    """Draw :func:`hmm_statistics_figure` and save it to ``path``; returns the path."""
+    return save(hmm_statistics_figure(metrics), path, **SAVE_OPTIONS)

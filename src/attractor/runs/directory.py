@@ -21,12 +21,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
 import platform
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,7 +35,13 @@ import torch
 
 from attractor.data.series import Scaler
 from attractor.errors import RunError
-from attractor.io import atomic_write_bytes, read_json, write_json
+from attractor.io import (
+    atomic_write_bytes,
+    read_json,
+    read_safetensors,
+    write_json,
+    write_safetensors,
+)
 from attractor.models.base import DynamicalModel
 from attractor.models.registry import from_config
 
@@ -86,27 +90,16 @@ def _num(v: str) -> Any:
 
 def save_checkpoint(path: str | Path, model: DynamicalModel) -> Path:
     """Parameters and buffers as safetensors, with the model kind and config as metadata."""
-    from safetensors.torch import save
-
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     meta = {"kind": model.kind, "config": json.dumps(model.config())}
-    return atomic_write_bytes(path, save(state, metadata=meta))
+    return write_safetensors(path, model.state_dict(), meta)
 
 
 def load_checkpoint(path: str | Path, kind: str | None = None, config: dict | None = None):
     """Rebuild a model from a safetensors checkpoint (no code is executed on load)."""
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-
     path = Path(path)
     if not path.exists():
         raise RunError(f"{path} is missing; the run directory has no checkpoint.")
-    try:
-        with safe_open(str(path), framework="pt") as fh:
-            meta = fh.metadata() or {}
-        state = load_file(str(path))
-    except Exception as exc:  # safetensors raises its own error types
-        raise RunError(f"{path} is not a readable safetensors checkpoint ({exc}).") from None
+    state, meta = read_safetensors(path)
     kind = kind or meta.get("kind")
     config = config if config is not None else json.loads(meta.get("config", "{}"))
     if not kind:
@@ -237,7 +230,7 @@ def start_run(out: Path, label: str, config: dict[str, Any]) -> tuple[str, Path,
 def finalise(partial: Path, final: Path) -> Path:
     """Move a complete run from its hidden working name into place (fails if taken)."""
     if final.exists():
-        raise RunError(f"{final} already exists; choose another --out or name.")
+        raise RunError(f"{final} already exists; choose another out= or name=.")
     os.replace(partial, final)
     return final
 
