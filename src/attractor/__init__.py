@@ -6,89 +6,99 @@ teacher forcing, measure how faithful it is, and analyse what it learned.
 >>> import attractor
 >>> run = attractor.fit("lorenz63")          # clipped shPLRNN + adaptive GTF, quick preset
 >>> run.metrics["D_stsp"], run.path
+
+The public names below are re-exported lazily (PEP 562): ``import attractor`` loads none of torch,
+scipy or the layers; the first use of a name imports the module that defines it.
 """
 
-from attractor.analysis import analyze_run, find_fixed_points, find_orbits, symbolic_dynamics
-from attractor.api.fit import fit
-from attractor.api.task import analyze_task_run, fit_hmm, fit_task
-from attractor.bench import make_spec, run_sweep
-from attractor.data.embedding import delay_embed, embed
-from attractor.data.files import read_series, write_series
-from attractor.data.filters import Preprocess, preprocess
-from attractor.data.pipeline import prepare_data
-from attractor.data.real import list_datasets, load_dataset
-from attractor.data.series import Scaler, TimeSeries
-from attractor.data.systems import SystemInfo, list_systems, load_system, system_info
-from attractor.errors import AttractorError
-from attractor.models import (
-    ALRNN,
-    PLRNN,
-    DynamicalModel,
-    HingeALRNN,
-    ShallowPLRNN,
-    create,
-    model_names,
-)
-from attractor.models.gated import GRU, LSTM, DiagGRU, DiagLSTM
-from attractor.models.leaky import LeakyRNN
-from attractor.models.reservoir import EchoStateNetwork
-from attractor.models.ssm import DiagonalSSM
-from attractor.parallel import linear_scan, newton_solve
-from attractor.runs.directory import Run, load_run
-from attractor.train.forcing import make_forcing
-from attractor.train.loop import TrainConfig
-from attractor.train.parallel_rollout import parallel_forced_rollout, parallel_simulate
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from attractor.errors import AttractorError as AttractorError
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "ALRNN",
-    "GRU",
-    "LSTM",
-    "PLRNN",
-    "AttractorError",
-    "DiagGRU",
-    "DiagLSTM",
-    "DiagonalSSM",
-    "DynamicalModel",
-    "EchoStateNetwork",
-    "HingeALRNN",
-    "LeakyRNN",
-    "Preprocess",
-    "Run",
-    "Scaler",
-    "ShallowPLRNN",
-    "SystemInfo",
-    "TimeSeries",
-    "TrainConfig",
-    "__version__",
-    "analyze_run",
-    "analyze_task_run",
-    "create",
-    "delay_embed",
-    "embed",
-    "find_fixed_points",
-    "find_orbits",
-    "fit",
-    "fit_hmm",
-    "fit_task",
-    "linear_scan",
-    "list_datasets",
-    "list_systems",
-    "load_dataset",
-    "load_run",
-    "load_system",
-    "make_forcing",
-    "make_spec",
-    "model_names",
-    "newton_solve",
-    "parallel_forced_rollout",
-    "parallel_simulate",
-    "prepare_data",
-    "preprocess",
-    "read_series",
-    "run_sweep",
-    "symbolic_dynamics",
-    "system_info",
-    "write_series",
-]
+#: Public name → the module that defines it (imported on first use).
+_EXPORTS: dict[str, str] = {
+    # one-call API
+    "fit": "attractor.api.fit",
+    "Reconstructor": "attractor.api.estimator",
+    "analyze_task_run": "attractor.api.task",
+    "fit_hmm": "attractor.api.task",
+    "fit_task": "attractor.api.task",
+    # runs
+    "Run": "attractor.runs.directory",
+    "load_run": "attractor.runs.directory",
+    # data
+    "TimeSeries": "attractor.data.series",
+    "Scaler": "attractor.data.series",
+    "read_series": "attractor.data.files",
+    "write_series": "attractor.data.files",
+    "delay_embed": "attractor.data.embedding",
+    "embed": "attractor.data.embedding",
+    "Preprocess": "attractor.data.filters",
+    "preprocess": "attractor.data.filters",
+    "prepare_data": "attractor.data.pipeline",
+    "list_datasets": "attractor.data.datasets",
+    "load_dataset": "attractor.data.datasets",
+    "SystemInfo": "attractor.data.systems",
+    "list_systems": "attractor.data.systems",
+    "load_system": "attractor.data.systems",
+    "system_info": "attractor.data.systems",
+    # models
+    "DynamicalModel": "attractor.models",
+    "PLRNN": "attractor.models",
+    "ShallowPLRNN": "attractor.models",
+    "ALRNN": "attractor.models",
+    "HingeALRNN": "attractor.models",
+    "GRU": "attractor.models",
+    "LSTM": "attractor.models",
+    "DiagGRU": "attractor.models",
+    "DiagLSTM": "attractor.models",
+    "LeakyRNN": "attractor.models",
+    "EchoStateNetwork": "attractor.models.reservoir",
+    "DiagonalSSM": "attractor.models.ssm",
+    "create": "attractor.models",
+    "model_names": "attractor.models",
+    # training and the parallel solvers
+    "TrainConfig": "attractor.train.loop",
+    "make_forcing": "attractor.train.forcing",
+    "parallel_forced_rollout": "attractor.train.parallel_rollout",
+    "parallel_simulate": "attractor.train.parallel_rollout",
+    "linear_scan": "attractor.parallel",
+    "newton_solve": "attractor.parallel",
+    # analysis and benchmarks
+    "analyze_run": "attractor.analysis",
+    "find_fixed_points": "attractor.analysis",
+    "find_orbits": "attractor.analysis",
+    "symbolic_dynamics": "attractor.analysis",
+    "make_spec": "attractor.bench",
+    "run_sweep": "attractor.bench",
+}
+
+#: Subpackages reachable as attributes (``attractor.models.MODELS``) without an explicit import.
+_SUBPACKAGES = frozenset(
+    {"analysis", "api", "bench", "data", "io", "metrics", "models", "parallel", "plots", "runs"}
+    | {"tasks", "train"}
+)
+
+__all__ = sorted([*_EXPORTS, "AttractorError", "__version__"])
+
+
+def __getattr__(name: str) -> Any:
+    """Import the module behind a public name (or a subpackage) on first use; cache the name."""
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"attractor.{name}")
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'attractor' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """The public names, loaded or not (for completion)."""
+    return sorted(set(globals()) | set(__all__))

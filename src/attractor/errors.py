@@ -2,8 +2,10 @@
 
 Every error a user can cause (bad data, unknown names, impossible settings) is raised as a
 subclass of :class:`AttractorError` whose message is one readable sentence saying what is wrong
-and what to do about it. The CLI prints that sentence and exits with status 2; library users can
-catch ``AttractorError`` to handle all of them at once.
+and what to do about it, in Python terms: a parameter is named as ``latent=`` (``latent=3`` with
+a value), never as a command-line flag. The CLI prints that sentence with those names rewritten as
+its flags (``--latent 3``, :func:`attractor.cli._common.to_flags`) and exits with status 2;
+library users can catch ``AttractorError`` to handle all of them at once.
 """
 
 from __future__ import annotations

@@ -98,7 +98,7 @@ def test_analyze_writes_json_and_figures(tmp_path):
 
 
 def test_analyze_a_smooth_model_and_refuse_symbolic_codes_for_it(tmp_path, monkeypatch):
-    monkeypatch.setitem(MODELS, "gru-test", ModelEntry(GRUModel, {}, "test-only GRU"))
+    monkeypatch.setitem(MODELS, "gru-test", ModelEntry(GRUModel, {}, summary="test-only GRU"))
     model = bistable_gru(obs_dim=2)
     run = make_run(tmp_path / "gru-run", model, "gru-test")
     res = invoke("analyze", run, *FAST, "--max-period", "1")

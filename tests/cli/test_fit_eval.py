@@ -156,7 +156,12 @@ def _bad_files(tmp):
 CASES = [
     (["fit", "lorenz64"], "Did you mean"),
     (["fit", "lorenz63", "--model", "gru9"], "unknown model"),
-    (["fit", "lorenz63", "--latent", "2"], "smaller than the observed dimension"),
+    # slow: generates the 100,000-sample training trajectory before the model is built
+    pytest.param(
+        ["fit", "lorenz63", "--latent", "2"],
+        "smaller than the observed dimension",
+        marks=pytest.mark.slow,
+    ),
     (["fit", "lorenz63", "--forcing", "magic"], "unknown forcing"),
     (["fit", "lorenz63", "--seed", "-1"], "seed"),
     (["fit", "lorenz63", "--noise", "-0.1"], "noise"),

@@ -85,8 +85,8 @@ def run_sweep(
     if n_existing and not resume:
         raise ConfigError(
             f"{path} already holds {n_existing} of these {len(spec.jobs())} jobs "
-            f"(spec {spec.spec_hash}); pass --resume to continue the sweep or choose another "
-            "--store."
+            f"(spec {spec.spec_hash}); pass resume=True to continue the sweep or choose "
+            "another store=."
         )
     ex = make_executor(executor, workers, address)
     t0 = time.perf_counter()

@@ -1,7 +1,8 @@
-"""``attractor analyze RUN``: Lyapunov spectrum, fixed points and cycles, symbolic dynamics.
+"""``attractor analyze RUN`` and ``attractor analyze-timescales RUN``: what a model learned.
 
-Parses options, calls :func:`attractor.analysis.report.analyze_run` and prints summary tables;
-the numbers and figures go to ``RUN/analysis/``.
+``analyze`` parses options, calls :func:`attractor.analysis.report.analyze_run` and prints summary
+tables (Lyapunov spectrum, fixed points and cycles, symbolic dynamics); the numbers and figures go
+to ``RUN/analysis/``. ``analyze-timescales`` measures τ and τ_net of a memory-task run.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 
 import typer
 from rich.table import Table
+
+from attractor.cli._common import cli_errors, out_console, print_timescales
 
 
 def _num(v: Any, fmt: str = "{:.4g}") -> str:
@@ -26,8 +29,6 @@ def _vec(v: Any) -> str:
 
 
 def _print_report(rep: dict[str, Any]) -> None:
-    from attractor.cli import out_console
-
     out_console.print(
         f"[bold]{rep['run']}[/] — {rep['model']['kind']}; coordinates: {rep['coordinates']}"
     )
@@ -113,47 +114,59 @@ def _print_report(rep: dict[str, Any]) -> None:
     )
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``analyze`` to the ``attractor`` app."""
-    from attractor.cli import cli_errors
+@cli_errors
+def analyze(
+    run: Path = typer.Argument(..., help="A run directory."),
+    only: str | None = typer.Option(
+        None,
+        help="Comma-separated sections: lyapunov, fixed_points, cycles, symbolic "
+        "(default: all that apply to the model).",
+    ),
+    steps: int | None = typer.Option(
+        None, help="Free-run steps analysed after a transient (default: the library's)."
+    ),
+    max_period: int | None = typer.Option(
+        None, "--max-period", help="Longest cycle period searched (default: the library's)."
+    ),
+    lyapunov_steps: int | None = typer.Option(
+        None, "--lyapunov-steps", help="Steps of the QR Lyapunov estimate."
+    ),
+    inits: int | None = typer.Option(
+        None, help="SCYFI initialisations when exhaustive search is infeasible."
+    ),
+    seed: int = typer.Option(0, help="Seed of the heuristic searches."),
+    no_true: bool = typer.Option(
+        False, "--no-true", help="Skip the true-system comparison (equations from dysts)."
+    ),
+) -> None:
+    """What the model learned: Lyapunov spectrum, fixed points and cycles, symbolic codes."""
+    from attractor.analysis.report import analyze_run
 
-    @app.command()
-    @cli_errors
-    def analyze(
-        run: Path = typer.Argument(..., help="A run directory."),
-        only: str | None = typer.Option(
-            None,
-            help="Comma-separated sections: lyapunov, fixed_points, cycles, symbolic "
-            "(default: all that apply to the model).",
-        ),
-        steps: int | None = typer.Option(
-            None, help="Free-run steps analysed after a transient (default: the library's)."
-        ),
-        max_period: int | None = typer.Option(
-            None, "--max-period", help="Longest cycle period searched (default: the library's)."
-        ),
-        lyapunov_steps: int | None = typer.Option(
-            None, "--lyapunov-steps", help="Steps of the QR Lyapunov estimate."
-        ),
-        inits: int | None = typer.Option(
-            None, help="SCYFI initialisations when exhaustive search is infeasible."
-        ),
-        seed: int = typer.Option(0, help="Seed of the heuristic searches."),
-        no_true: bool = typer.Option(
-            False, "--no-true", help="Skip the true-system comparison (equations from dysts)."
-        ),
-    ) -> None:
-        """What the model learned: Lyapunov spectrum, fixed points and cycles, symbolic codes."""
-        from attractor.analysis.report import analyze_run
+    sections = [s.strip().replace("-", "_") for s in only.split(",")] if only else None
+    given = {"steps": steps, "max_period": max_period, "lyapunov_steps": lyapunov_steps}
+    rep = analyze_run(
+        run,
+        sections=sections,
+        n_inits=inits,
+        seed=seed,
+        true_system=not no_true,
+        **{k: v for k, v in given.items() if v is not None},
+    )
+    _print_report(rep)
 
-        sections = [s.strip().replace("-", "_") for s in only.split(",")] if only else None
-        given = {"steps": steps, "max_period": max_period, "lyapunov_steps": lyapunov_steps}
-        rep = analyze_run(
-            run,
-            sections=sections,
-            n_inits=inits,
-            seed=seed,
-            true_system=not no_true,
-            **{k: v for k, v in given.items() if v is not None},
-        )
-        _print_report(rep)
+
+@cli_errors
+def analyze_timescales(
+    run: Path = typer.Argument(..., help="A run directory made by `attractor task`."),
+    trials: int = typer.Option(10, help="Trials of random-bit drive."),
+    steps: int = typer.Option(10_000, help="Steps per trial (the first 500 are dropped)."),
+    robustness: bool = typer.Option(True, help="Also measure robustness at the largest N."),
+    robustness_at: int | None = typer.Option(None, "--robustness-at", help="N for robustness."),
+    seed: int = typer.Option(0),
+) -> None:
+    """τ (trained) and τ_net (autocorrelation fits) at every N reached, plus robustness."""
+    from attractor.api.task import analyze_task_run
+
+    s = analyze_task_run(run, trials, steps, robustness_at, robustness, seed)
+    print_timescales(s)
+    out_console.print(f"wrote {run / 'timescales.json'} and figures in {run / 'figures'}")
