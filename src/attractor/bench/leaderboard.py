@@ -13,47 +13,40 @@ import csv
 import io
 import math
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from attractor.metrics.registry import MetricEntry, get_metric
 
-@dataclass(frozen=True)
-class Metric:
-    key: str
-    label: str
-    lower_is_better: bool
-    protocol: str
-
-
-METRICS = (
-    Metric("D_stsp", "D_stsp", True, "reconstruction"),
-    Metric("D_H", "D_H", True, "reconstruction"),
-    Metric("PE(20)", "PE(20)", True, "reconstruction"),
-    Metric("lambda_max_error", "λ_max rel. error", True, "reconstruction"),
-    Metric("vpt_lyapunov", "VPT (Lyapunov times, NRMSE)", False, "forecast"),
-    Metric("vpt_smape_lyapunov", "VPT (Lyapunov times, sMAPE)", False, "forecast"),
-    Metric("smape_2p", "sMAPE, 2 periods", True, "forecast"),
-    Metric("smape", "sMAPE, 50 periods", True, "forecast"),
+#: The metrics a benchmark ranks, in the order the leaderboards are shown; their labels and
+#: directions come from the metric registry (:mod:`attractor.metrics.registry`).
+LEADERBOARD_KEYS = (
+    "D_stsp",
+    "D_H",
+    "PE(20)",
+    "lambda_max_error",
+    "vpt_lyapunov",
+    "vpt_smape_lyapunov",
+    "smape_2p",
+    "smape",
 )
+METRICS = tuple(get_metric(k) for k in LEADERBOARD_KEYS)
 METRIC_BY_KEY = {m.key: m for m in METRICS}
 
 
-def _value(row: dict[str, Any], metric: Metric) -> float | None:
+def _value(row: dict[str, Any], metric: MetricEntry) -> float | None:
     """The row's value of ``metric``, the worst value for a failed job, None if not measured."""
     v = row["metrics"].get(metric.key)
     if row["status"] == "failed":
-        return math.inf if metric.lower_is_better else 0.0
+        return metric.worst
     if v is None:
         return None
     v = float(v)
-    if math.isnan(v):
-        return math.inf if metric.lower_is_better else 0.0
-    return v
+    return metric.worst if math.isnan(v) else v
 
 
-def per_system(rows: list[dict[str, Any]], metric: Metric) -> dict[str, dict[str, float]]:
+def per_system(rows: list[dict[str, Any]], metric: MetricEntry) -> dict[str, dict[str, float]]:
     """``{model: {system: median over seeds}}`` of finished (done or failed) jobs."""
     vals: dict[tuple[str, str], list[float]] = defaultdict(list)
     for r in rows:
@@ -68,7 +61,7 @@ def per_system(rows: list[dict[str, Any]], metric: Metric) -> dict[str, dict[str
     return dict(out)
 
 
-def leaderboard(rows: list[dict[str, Any]], metric: Metric) -> list[dict[str, Any]]:
+def leaderboard(rows: list[dict[str, Any]], metric: MetricEntry) -> list[dict[str, Any]]:
     """One entry per model, best median first: ``model, median, q25, q75, n_systems, failed``."""
     table = per_system(rows, metric)
     failed: dict[str, int] = defaultdict(int)
@@ -94,13 +87,13 @@ def leaderboard(rows: list[dict[str, Any]], metric: Metric) -> list[dict[str, An
     return out
 
 
-def available_metrics(rows: list[dict[str, Any]]) -> list[Metric]:
+def available_metrics(rows: list[dict[str, Any]]) -> list[MetricEntry]:
     """The metrics that at least one finished job measured."""
     keys = {k for r in rows for k in r["metrics"]}
     return [m for m in METRICS if m.key in keys]
 
 
-def winners(rows: list[dict[str, Any]], metric: Metric) -> dict[str, str]:
+def winners(rows: list[dict[str, Any]], metric: MetricEntry) -> dict[str, str]:
     """``{system: best model}`` by the per-system median of ``metric`` (ties: first by name)."""
     table = per_system(rows, metric)
     best: dict[str, tuple[float, str]] = {}

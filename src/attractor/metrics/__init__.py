@@ -1,50 +1,59 @@
 """How faithful a reconstruction is: the field's metrics (REFERENCE §3).
 
+* registry — one entry per metric: key, label, direction, how it is computed; ``register``.
 * geometry — ``D_stsp``, the state-space divergence (binned for N ≤ 5, Gaussian mixture above).
 * spectrum — ``D_H``, the Hellinger distance between smoothed power spectra.
 * forecast — ``PE(n)``, ``sMAPE`` and the valid prediction time ``VPT``.
 * lyapunov — Lyapunov spectra by the QR method (of a model, a map or a flow), ``D_KY``.
+* protocol — the evaluation protocol of a trained model (``evaluate``, ``validate``).
 
 Every metric takes arrays of shape ``(T, N)`` (numpy, torch or a single-trial TimeSeries) and
 returns Python floats or small dataclasses; bad input raises :class:`attractor.errors.DataError`.
+The names below are imported on first use (PEP 562), so the registry loads without torch.
 """
 
-from attractor.metrics.forecast import (
-    VPT,
-    nrmse,
-    prediction_error,
-    prediction_error_curve,
-    smape,
-    valid_prediction_time,
-)
-from attractor.metrics.geometry import bin_edges, binned_distributions, coverage, d_stsp
-from attractor.metrics.lyapunov import (
-    LyapunovResult,
-    kaplan_yorke_dimension,
-    lyapunov_spectrum,
-    lyapunov_spectrum_flow,
-    lyapunov_spectrum_map,
-)
-from attractor.metrics.spectrum import d_h, d_h_per_dim, hellinger, power_spectrum
+from __future__ import annotations
 
-__all__ = [
-    "VPT",
-    "LyapunovResult",
-    "bin_edges",
-    "binned_distributions",
-    "coverage",
-    "d_h",
-    "d_h_per_dim",
-    "d_stsp",
-    "hellinger",
-    "kaplan_yorke_dimension",
-    "lyapunov_spectrum",
-    "lyapunov_spectrum_flow",
-    "lyapunov_spectrum_map",
-    "nrmse",
-    "power_spectrum",
-    "prediction_error",
-    "prediction_error_curve",
-    "smape",
-    "valid_prediction_time",
-]
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "VPT": "forecast",
+    "nrmse": "forecast",
+    "prediction_error": "forecast",
+    "prediction_error_curve": "forecast",
+    "smape": "forecast",
+    "valid_prediction_time": "forecast",
+    "bin_edges": "geometry",
+    "binned_distributions": "geometry",
+    "coverage": "geometry",
+    "d_stsp": "geometry",
+    "LyapunovResult": "lyapunov",
+    "kaplan_yorke_dimension": "lyapunov",
+    "lyapunov_spectrum": "lyapunov",
+    "lyapunov_spectrum_flow": "lyapunov",
+    "lyapunov_spectrum_map": "lyapunov",
+    "d_h": "spectrum",
+    "d_h_per_dim": "spectrum",
+    "hellinger": "spectrum",
+    "power_spectrum": "spectrum",
+    "Comparison": "registry",
+    "MetricEntry": "registry",
+    "get_metric": "registry",
+    "metric_keys": "registry",
+    "register": "registry",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'attractor.metrics' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"attractor.metrics.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -30,8 +30,9 @@ import torch
 
 from attractor.errors import AttractorError
 from attractor.metrics.forecast import prediction_error
-from attractor.metrics.geometry import MAX_BINNED_DIM, coverage, d_stsp
+from attractor.metrics.geometry import d_stsp
 from attractor.metrics.lyapunov import lyapunov_spectrum
+from attractor.metrics.registry import Comparison, free_run_metrics
 from attractor.metrics.spectrum import d_h
 from attractor.models.base import DynamicalModel
 
@@ -75,27 +76,20 @@ def evaluate(
 
     ``d_stsp_method``: ``auto`` | ``binned`` | ``gmm`` (:func:`attractor.metrics.geometry.d_stsp`).
 
-    Returns a dict with ``D_stsp``, ``D_H``, ``PE(n)``, ``lambda_max`` (per unit time),
-    ``lyapunov_spectrum``, ``n_test`` and ``diverged``; where D_stsp is binned also
-    ``uncovered`` (:func:`attractor.metrics.geometry.coverage`: the share of the test points in
-    cells the free run never visits); with ``return_generated`` the compared generated
-    trajectory under ``"generated"``.
+    Returns a dict with ``n_test``, ``dt``, the registry's free-run metrics (:func:`compare`:
+    ``D_stsp``; where D_stsp is binned ``uncovered``, the share of the test points in cells the
+    free run never visits; ``D_H``; any registered ones), ``diverged``, ``PE(n)``,
+    ``lambda_max`` (per unit time), ``lyapunov_spectrum`` and ``kaplan_yorke_dimension``; with
+    ``return_generated`` the compared generated trajectory under ``"generated"``.
     """
     test = np.asarray(test, dtype=float)
     t_len = test.shape[0]
     n_trans = round(TRANSIENT_FRACTION * t_len)
     gen = free_run(model, test[0], t_len + n_trans)[n_trans:]
     out: dict[str, Any] = {"n_test": t_len, "dt": dt}
-    if _finite(gen):
-        out["D_stsp"] = d_stsp(test, gen, method=d_stsp_method)
-        if d_stsp_method == "binned" or (
-            d_stsp_method == "auto" and test.shape[1] <= MAX_BINNED_DIM
-        ):  # the share of the true points in grid cells the free run never visits
-            out["uncovered"] = coverage(test, gen)["uncovered"]
-        out["D_H"] = d_h(test, gen)
-        out["diverged"] = False
-    else:
-        out.update({"D_stsp": math.inf, "D_H": math.inf, "diverged": True})
+    diverged = not _finite(gen)
+    out.update(compare(Comparison(test, gen, dt, d_stsp_method), diverged=diverged))
+    out["diverged"] = diverged
     out[f"PE({pe_steps})"] = _safe(lambda: prediction_error(model, test, n=pe_steps))
     if lyapunov:
         try:
@@ -109,6 +103,18 @@ def evaluate(
             out.update({"lambda_max": math.nan, "lyapunov_spectrum": None})
     if return_generated:
         out["generated"] = gen
+    return out
+
+
+def compare(c: Comparison, diverged: bool = False) -> dict[str, float]:
+    """Every free-run metric of the registry (:mod:`attractor.metrics.registry`), in its order:
+    ``fn(c)`` for a finite free run, the entry's ``on_diverged`` value for a diverged one; a
+    metric that is ``None`` (undefined for these data) is left out."""
+    out: dict[str, float] = {}
+    for m in free_run_metrics():
+        v = m.on_diverged if diverged else m.fn(c)  # type: ignore[misc]
+        if v is not None:
+            out[m.key] = v
     return out
 
 
