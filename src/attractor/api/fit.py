@@ -28,13 +28,12 @@ import numpy as np
 
 from attractor.data.pipeline import PreparedData, prepare_data
 from attractor.errors import AttractorError, DataError
+from attractor.io import write_json
 from attractor.models.base import DynamicalModel
 from attractor.models.registry import get_entry
 from attractor.train.loop import TrainResult, train
 from attractor.train.progress import Progress
 from attractor.train.recipes import (
-    RECIPES,
-    Recipe,
     build_forcing,
     build_model,
     make_train_config,
@@ -98,7 +97,7 @@ def fit(
     get_entry(kind)  # unknown model → clear error before any work
     dev = resolve_device(device)
     prepared = prepare_data(data, noise, seed, embed, lag, dim, n_train, highpass, downsample)
-    forcing_name = forcing or RECIPES.get(kind, Recipe()).forcing
+    forcing_name = forcing or get_entry(kind).recipe.forcing
     forcing_obj = build_forcing(kind, preset, forcing, alpha, interval, estimator, anneal)
     net = build_model(kind, prepared.train.n_channels, latent, hidden, n_relu, seed).to(dev)
     cfg = make_train_config(preset, epochs, seed, train_config, kind)
@@ -116,6 +115,7 @@ def fit(
             f"training window ({cfg.seq_len + 1}); use a longer series or a smaller seq_len."
         )
     from attractor.data.noise import estimate_noise
+    from attractor.metrics.protocol import validate
 
     val_noise = estimate_noise(prepared.val.trials)  # standardised units, per channel
     prepared.info["noise_estimate_val"] = val_noise.tolist()
@@ -126,7 +126,7 @@ def fit(
         "preset": preset,
         "parallel": cfg.rollout == "parallel",
         "model": {
-            "kind": net.kind if kind not in RECIPES else kind,
+            "kind": kind,
             "config": net.config(),
             "n_parameters": net.n_parameters(),
         },
@@ -136,6 +136,7 @@ def fit(
             **prepared.info,
             "source": str(data) if not isinstance(data, np.ndarray) else "array",
             "scaler": prepared.train.scaler.to_dict(),
+            "pipeline": prepared.pipeline.to_dict(),
         },
     }
     config["model"]["kind"] = kind
@@ -160,6 +161,7 @@ def fit(
             progress=progress,
             on_validate=checkpoint,
             val_noise_std=val_noise,
+            validator=validate,
         )
         metrics = evaluate_run(
             net, prepared, result, keep_generated=figures, d_stsp_method=cfg.d_stsp_method
@@ -174,7 +176,7 @@ def fit(
         if figures:
             write_figures(partial, net, prepared, result.history, metrics, generated)
         metrics["wall_time"] = time.perf_counter() - t_start
-        runs.write_json(partial / runs.METRICS, metrics)
+        write_json(partial / runs.METRICS, metrics)
         final = runs.finalise(partial, out_dir / run_name)
         status = "interrupted" if result.interrupted else "done"
         runindex.record_end(out_dir, run_id, status, final, _summary(metrics), metrics["wall_time"])
@@ -283,8 +285,8 @@ def write_figures(
     ``generated``: the evaluation's free run from the first test point (standardised units,
     transient dropped); simulated here when not given.
     """
+    from attractor import plots
     from attractor.metrics.protocol import TRANSIENT_FRACTION, free_run
-    from attractor.plots import reconstruction as plots
 
     figs = run_dir / "figures"
     test_std = prepared.test.trials[0]

@@ -32,6 +32,7 @@ from typing import Any
 import torch
 
 from attractor.errors import AttractorError, RunError
+from attractor.io import read_json, write_json, write_safetensors
 from attractor.runs import directory as runs
 from attractor.runs import index as runindex
 from attractor.tasks.curricula import TaskTrainConfig, heads_needed, train_curriculum
@@ -145,7 +146,7 @@ def fit_task(
             ],
         }
         metrics["wall_time"] = time.perf_counter() - t0
-        runs.write_json(partial / runs.METRICS, metrics)
+        write_json(partial / runs.METRICS, metrics)
         final = runs.finalise(partial, out / run_name)
     except BaseException as exc:
         _fail(out, partial, run_id, t0, exc)
@@ -159,7 +160,7 @@ def fit_task(
             summary = {"per_n": None}
         metrics["timescales"] = summary["per_n"]
         metrics["robustness"] = summary.get("robustness")
-        runs.write_json(final / runs.METRICS, metrics)
+        write_json(final / runs.METRICS, metrics)
     elif res.history:
         _figures(final, res.history, None)
     keep = {k: metrics[k] for k in ("n_reached", "stopped", "epochs_run", "train_time")}
@@ -183,7 +184,7 @@ def check_task_run(run: str | Path) -> Path:
     run = Path(run)
     if not run.is_dir():
         raise RunError(f"run directory {run} does not exist.")
-    cfg = runs.read_json(run / runs.CONFIG)
+    cfg = read_json(run / runs.CONFIG)
     if cfg.get("kind") != RUN_KIND:
         raise RunError(f"{run} is not a memory-task run (made by `attractor task`).")
     return run
@@ -192,7 +193,7 @@ def check_task_run(run: str | Path) -> Path:
 def load_task_run(run: str | Path, n: int | None = None) -> tuple[TaskNetwork, dict[str, Any]]:
     """The network of a task run (the final one, or the checkpoint at ``N = n``) and its config."""
     run = check_task_run(run)
-    cfg = runs.read_json(run / runs.CONFIG)
+    cfg = read_json(run / runs.CONFIG)
     if n is None:
         return load_task_network(run / runs.CHECKPOINT), cfg
     ckpts = task_checkpoints(run)
@@ -225,7 +226,7 @@ def analyze_task_run(
     from attractor.tasks.timescales import network_timescales
 
     run = check_task_run(run)
-    cfg = runs.read_json(run / runs.CONFIG)
+    cfg = read_json(run / runs.CONFIG)
     task, curriculum = cfg["task"]["task"], cfg["task"]["curriculum"]
     ckpts = task_checkpoints(run)
     per_n: list[dict[str, Any]] = []
@@ -248,7 +249,7 @@ def analyze_task_run(
         net = load_task_network(ckpts[n_r]).eval()
         ns = heads_ns(curriculum, n_r, net.n_heads)
         summary["robustness"] = robustness(net, task, ns, head=-1, seed=seed)
-    runs.write_json(run / TIMESCALES, {**summary, "per_neuron": details})
+    write_json(run / TIMESCALES, {**summary, "per_neuron": details})
     _figures(run, runs.read_history(run / runs.HISTORY), summary)
     return summary
 
@@ -301,15 +302,12 @@ def fit_hmm(
     run_name, partial, run_id = runs.start_run(out, config["name"], config)
     try:
         net, spec, history, stopped = train_hmm_emulator(cfg, progress)
-        from safetensors.torch import save
-
-        state = {k: v.detach().contiguous() for k, v in net.state_dict().items()}
         meta = {"kind": "noise-rnn", "config": json.dumps(net.config())}
-        runs.atomic_write_bytes(partial / runs.CHECKPOINT, save(state, metadata=meta))
+        write_safetensors(partial / runs.CHECKPOINT, net.state_dict(), meta)
         runs.write_history(partial / runs.HISTORY, history)
         metrics = evaluate_emulator(net, spec, length=cfg.seq_len, warmup=cfg.warmup)
         metrics.update({"stopped": stopped, "wall_time": time.perf_counter() - t0})
-        runs.write_json(partial / runs.METRICS, metrics)
+        write_json(partial / runs.METRICS, metrics)
         tf.plot_hmm_statistics(metrics, partial / runs.FIGURES / "hmm_statistics.png")
         final = runs.finalise(partial, out / run_name)
     except BaseException as exc:

@@ -88,6 +88,7 @@ def _run(job: Job, result: dict[str, Any], timings: dict[str, Any]) -> None:
     from attractor.data.noise import estimate_noise
     from attractor.data.pipeline import prepare_data
     from attractor.data.systems import load_system
+    from attractor.metrics.protocol import validate
     from attractor.models.registry import get_entry
     from attractor.train.loop import train
     from attractor.train.recipes import build_forcing, build_model, make_train_config
@@ -115,6 +116,7 @@ def _run(job: Job, result: dict[str, Any], timings: dict[str, Any]) -> None:
         forcing=forcing,
         config=cfg,
         val_noise_std=estimate_noise(prepared.val.trials),
+        validator=validate,
     )
     timings["train_s"] = time.perf_counter() - t
     timings["epochs_run"] = len(res.history)
@@ -134,7 +136,7 @@ def _run(job: Job, result: dict[str, Any], timings: dict[str, Any]) -> None:
     if st.protocol in ("forecast", "both"):
         n = protocols.forecast_length(st.forecast_starts)
         fresh = load_system(job.system, n=n, seed=FORECAST_IC_SEED)
-        series = prepared.train.scaler.transform(np.concatenate(fresh.trials))
+        series = np.concatenate(prepared.pipeline.apply(fresh).trials)  # as the training data
         metrics.update(
             protocols.forecast(
                 model, series, prepared.train.scaler, dt, lam_ref, st.forecast_starts

@@ -226,13 +226,15 @@ def make_spec(
     if suite:
         names = suite_systems(suite) + names
     if not names:
-        raise ConfigError("the benchmark has no systems; pass --suite quick|all or --systems.")
+        raise ConfigError(
+            "the benchmark has no systems; pass systems= or a suite= ('quick' or 'all')."
+        )
     model_names = _split(models)
     if not model_names:
-        raise ConfigError("the benchmark has no models; pass --models, e.g. shplrnn,esn.")
+        raise ConfigError("the benchmark has no models; pass models=, e.g. models='shplrnn,esn'.")
     seed_tuple = _seeds(seeds)
     if not seed_tuple:
-        raise ConfigError("the benchmark has no seeds; pass --seeds, e.g. 0 or 0,1,2.")
+        raise ConfigError("the benchmark has no seeds; pass seeds=, e.g. seeds='0,1,2'.")
     known = {f.name for f in fields(Settings)}
     unknown = sorted(set(settings) - known)
     if unknown:
