@@ -14,6 +14,8 @@ scipy or the layers; the first use of a name imports the module that defines it.
 from __future__ import annotations
 
 import importlib
+import sys
+from collections.abc import Mapping
 from typing import Any
 
 from attractor.errors import AttractorError as AttractorError
@@ -87,18 +89,33 @@ _SUBPACKAGES = frozenset(
 __all__ = sorted([*_EXPORTS, "AttractorError", "__version__"])
 
 
+def lazy_exports(package: str, exports: Mapping[str, str]) -> tuple[Any, Any]:
+    """PEP 562 ``__getattr__`` and ``__dir__`` for ``package``: each public name in ``exports``
+    (name → the module defining it) is imported on first use and then cached in the package.
+
+    Used by this package and its subpackages (``metrics``, ``plots``, ``train``), so importing
+    one name never imports the layers behind the others (``attractor --help`` without torch).
+    """
+    namespace = sys.modules[package].__dict__
+
+    def __getattr__(name: str) -> Any:
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        namespace[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(set(namespace) | set(exports))
+
+    return __getattr__, __dir__
+
+
+_getattr, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+
 def __getattr__(name: str) -> Any:
-    """Import the module behind a public name (or a subpackage) on first use; cache the name."""
     if name in _SUBPACKAGES:
         return importlib.import_module(f"attractor.{name}")
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'attractor' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    """The public names, loaded or not (for completion)."""
-    return sorted(set(globals()) | set(__all__))
+    return _getattr(name)

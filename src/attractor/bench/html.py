@@ -33,8 +33,8 @@ from attractor.bench.leaderboard import (
     winners,
 )
 from attractor.bench.store import Store
-from attractor.display import MATH_INF, fmt
 from attractor.io import atomic_write_bytes
+from attractor.train.display import MATH_INF, fmt
 
 CSS = """
 body{font-family:system-ui,-apple-system,'DejaVu Sans',sans-serif;margin:2em;color:#222;

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from attractor.bench.spec import Job
-from attractor.display import MISSING, fmt, rich_bar
+from attractor.train.display import MISSING, fmt, rich_bar
 
 
 class SweepProgress:

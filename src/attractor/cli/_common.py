@@ -18,8 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from attractor import display
 from attractor.errors import AttractorError
+from attractor.train import display
 
 out_console = Console()
 err_console = Console(stderr=True)

@@ -8,8 +8,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from attractor import display
 from attractor.cli._common import DEFAULT_STORE, cli_errors, out_console
+from attractor.train import display
 
 
 def _fmt(v: Any) -> str:

@@ -14,8 +14,7 @@ The names below are imported on first use (PEP 562), so the registry loads witho
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from attractor import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "VPT": "forecast",
@@ -47,13 +46,6 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'attractor.metrics' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"attractor.metrics.{_EXPORTS[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(
+    __name__, {name: f"{__name__}.{module}" for name, module in _EXPORTS.items()}
+)

@@ -11,8 +11,7 @@ so importing one family does not import matplotlib's 3-D toolkit or networkx for
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from attractor import lazy_exports
 
 _EXPORTS = {
     "style": ("PlotStyle", "STYLE", "MAX_PANELS", "save"),
@@ -44,13 +43,6 @@ _MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in nam
 __all__ = sorted(_MODULE_OF)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _MODULE_OF:
-        raise AttributeError(f"module 'attractor.plots' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"attractor.plots.{_MODULE_OF[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(
+    __name__, {name: f"{__name__}.{module}" for name, module in _MODULE_OF.items()}
+)

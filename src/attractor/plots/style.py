@@ -76,7 +76,7 @@ def to_numpy(x: Any, name: str) -> np.ndarray:
     """A new float64 array from a numpy array, torch tensor, TimeSeries or nested list."""
     if isinstance(x, TimeSeries):
         x = x.values
-    if hasattr(x, "detach"):  # a torch tensor, without importing torch here
+    if type(x).__module__.partition(".")[0] == "torch":  # a tensor, without importing torch here
         x = x.detach().cpu().numpy()
     try:
         return np.array(x, dtype=np.float64)
@@ -217,7 +217,7 @@ def note(ax: Axes, lines: Sequence[str]) -> None:
     if not lines:
         return
     text = "\n".join(dict.fromkeys(lines))  # unique, in order
-    if hasattr(ax, "text2D"):  # 3-D axes: the empty upper-left corner
+    if ax.name == "3d":  # 3-D axes: the empty upper-left corner
         box = dict(boxstyle="round,pad=0.3", fc="white", ec=STYLE.warning_color, alpha=0.9)
         ax.text2D(
             0.02,

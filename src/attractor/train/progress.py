@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from attractor.display import MISSING, fmt, rich_bar
+from attractor.train.display import MISSING, fmt, rich_bar
 
 
 class Progress:
@@ -29,7 +29,7 @@ class Progress:
 
 
 class RichProgress(Progress):
-    """A rich progress bar (:func:`attractor.display.rich_bar`): epoch, loss, α, latest
+    """A rich progress bar (:func:`attractor.train.display.rich_bar`): epoch, loss, α, latest
     D_stsp / D_H, elapsed time and ETA.
 
     Subclasses change what is counted and shown by overriding :meth:`total` and :meth:`status`.

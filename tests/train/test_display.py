@@ -1,4 +1,4 @@
-"""The one number formatter and the one rich progress bar (attractor.display)."""
+"""The one number formatter and the one rich progress bar (attractor.train.display)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from attractor.display import MATH_INF, MISSING, fmt, rich_bar
+from attractor.train.display import MATH_INF, MISSING, fmt, rich_bar
 
 values = st.one_of(
     st.none(),
