@@ -4,6 +4,7 @@ fit, bench and eval share, with one meaning of ``noise`` for every source."""
 from __future__ import annotations
 
 import json
+import zlib
 
 import numpy as np
 import pytest
@@ -12,7 +13,6 @@ from hypothesis import strategies as st
 
 from attractor.data.filters import Preprocess
 from attractor.data.pipeline import (
-    VAL_NOISE_SEED_OFFSET,
     DataPipeline,
     Split,
     prepare_data,
@@ -113,7 +113,7 @@ def test_to_dict_from_dict_round_trip_through_json(pipe):
     if pipe.scaler is not None:
         assert _bits(back.scaler.mean).tolist() == _bits(pipe.scaler.mean).tolist()
         assert _bits(back.scaler.std).tolist() == _bits(pipe.scaler.std).tolist()
-    assert d["noise_seeds"] == {"train": pipe.seed, "val": pipe.seed + VAL_NOISE_SEED_OFFSET}
+    assert d["noise_streams"] == {"train": "noise/train", "val": "noise/val"}
 
 
 def test_prepared_data_carries_a_json_able_pipeline():
@@ -195,6 +195,11 @@ def test_runs_without_a_stored_pipeline_get_one_from_their_old_keys():
 
 
 # ------------------------------------------------------------------------------ noise
+def _stream(seed: int, name: str) -> np.random.SeedSequence:
+    """The named stream of ``seed``, written out independently of attractor.seeds."""
+    return np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),))
+
+
 def _raw(part: TimeSeries) -> np.ndarray:
     return part.destandardise().values
 
@@ -204,10 +209,10 @@ def test_noise_is_on_training_and_validation_not_on_test_for_a_file(lorenz_file)
     noisy = prepare_data(lorenz_file, noise=0.1, seed=3)
     assert clean.info["noise"] == 0.0 and noisy.info["noise"] == 0.1  # recorded for files too
     np.testing.assert_array_equal(noisy.test_raw, clean.test_raw)  # the test part is clean
-    for part, seed in (("train", 3), ("val", 3 + VAL_NOISE_SEED_OFFSET)):
+    for part, seed in (("train", _stream(3, "noise/train")), ("val", _stream(3, "noise/val"))):
         x0, x1 = _raw(getattr(clean, part)), _raw(getattr(noisy, part))
         eps = x1 - x0
-        # noise × per-channel std of that part, drawn from the part's own seed
+        # noise × per-channel std of that part, drawn from the part's own named stream
         want = 0.1 * x0.std(0) * np.random.default_rng(seed).standard_normal(x0.shape)
         np.testing.assert_allclose(eps, want, atol=1e-9 * np.abs(x0).max())
     assert noisy.pipeline.noise == 0.1 and noisy.pipeline.seed == 3
@@ -218,7 +223,7 @@ def test_noise_is_on_training_and_validation_not_on_test_for_a_system():
     noisy = prepare_data("Lorenz", n_train=500, noise=0.1, seed=2)
     assert noisy.info["noise"] == 0.1 and noisy.info["kind"] == "system"
     np.testing.assert_array_equal(noisy.test_raw, clean.test_raw)
-    for part, seed in (("train", 2), ("val", 2 + VAL_NOISE_SEED_OFFSET)):
+    for part, seed in (("train", _stream(2, "noise/train")), ("val", _stream(2, "noise/val"))):
         x0, x1 = _raw(getattr(clean, part)), _raw(getattr(noisy, part))
         want = 0.1 * x0.std(0) * np.random.default_rng(seed).standard_normal(x0.shape)
         np.testing.assert_allclose(x1 - x0, want, atol=1e-9 * np.abs(x0).max())

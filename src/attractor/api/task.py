@@ -29,12 +29,11 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from attractor.errors import AttractorError, RunError
 from attractor.io import read_json, write_json, write_safetensors
 from attractor.runs import directory as runs
 from attractor.runs import index as runindex
+from attractor.seeds import Seeds
 from attractor.tasks.curricula import TaskTrainConfig, heads_needed, train_curriculum
 from attractor.tasks.heads import (
     TaskNetwork,
@@ -93,11 +92,11 @@ def fit_task(
     cfg.task, cfg.curriculum = cfg.task.lower(), cfg.curriculum.lower()
     cfg.check()
     need = heads_needed(cfg.curriculum, cfg.start_n, cfg.max_n)
-    torch.manual_seed(seed)
     if init is not None:
         net = load_task_network(init, n_heads=need)
     else:
-        net = TaskNetwork(build_core(model, hidden, 1, nonlinearity), need)
+        with Seeds(seed).torch_default("task/init"):
+            net = TaskNetwork(build_core(model, hidden, 1, nonlinearity), need)
     config = {
         "kind": RUN_KIND,
         "name": name or f"{cfg.task}-{cfg.curriculum}-{net.core.kind}",

@@ -7,8 +7,9 @@ A :class:`DataPipeline` records every step between raw data and what a model see
    are split in time: the first 70 % trains, the next 10 % validates, the last 20 % is the test
    set (several trials: whole trials where there are at least three).
 2. **noise** — observation noise for every source alike: Gaussian noise of standard deviation
-   ``noise × (per-channel std of the part)`` on the training part (drawn from ``seed``) and the
-   validation part (drawn from ``seed + VAL_NOISE_SEED_OFFSET``); the test part stays clean.
+   ``noise × (per-channel std of the part)`` on the training part and the validation part, each
+   drawn from its own named stream of the run's seed (:class:`attractor.seeds.Seeds`,
+   :data:`NOISE_STREAMS`); the test part stays clean.
 3. **filters** (:class:`~attractor.data.filters.Preprocess`) — high-pass and downsampling, each
    split on its own (the shipped ECG is filtered by default).
 4. **delay embedding** ``(lag, dim)`` (:func:`~attractor.data.embedding.embed`), chosen on the
@@ -33,6 +34,7 @@ import numpy as np
 from attractor.data.filters import Preprocess, preprocess
 from attractor.data.series import Scaler, TimeSeries
 from attractor.errors import DataError
+from attractor.seeds import Seeds
 
 #: Samples per split when the data come from a dysts system.
 SYSTEM_TRAIN = 100_000
@@ -46,8 +48,8 @@ VAL_FRACTION = 0.1
 #: Fractions of whole trials held out for test and validation when there are at least three.
 TEST_TRIAL_FRACTION = 0.2
 VAL_TRIAL_FRACTION = 0.1
-#: The validation noise is drawn from ``seed + VAL_NOISE_SEED_OFFSET``.
-VAL_NOISE_SEED_OFFSET = 10_000
+#: The random streams (:class:`attractor.seeds.Seeds`) of the training and validation noise.
+NOISE_STREAMS = {"train": "noise/train", "val": "noise/val"}
 #: Relative difference of sampling steps that :meth:`DataPipeline.apply` accepts.
 DT_RTOL = 0.01
 #: The ways a source is split (see :class:`Split`).
@@ -181,15 +183,18 @@ class DataPipeline:
             _number(self.n_channels, "n_channels", integer=True, minimum=1)
 
     @property
-    def noise_seeds(self) -> dict[str, int]:
-        """Seeds of the training and validation noise."""
-        return {"train": self.seed, "val": self.seed + VAL_NOISE_SEED_OFFSET}
+    def noise_streams(self) -> dict[str, str]:
+        """Names of the random streams (:class:`attractor.seeds.Seeds`) of each part's noise."""
+        return dict(NOISE_STREAMS)
 
     # ------------------------------------------------------------------ the steps
     def add_noise(self, train: TimeSeries, val: TimeSeries) -> tuple[TimeSeries, TimeSeries]:
         """Observation noise on the training and validation parts (``noise × std`` per channel)."""
-        seeds = self.noise_seeds
-        return train.add_noise(self.noise, seeds["train"]), val.add_noise(self.noise, seeds["val"])
+        seeds, streams = Seeds(self.seed), self.noise_streams
+        return (
+            train.add_noise(self.noise, seeds.sequence(streams["train"])),
+            val.add_noise(self.noise, seeds.sequence(streams["val"])),
+        )
 
     def filter(self, ts: TimeSeries, part: str = "") -> TimeSeries:
         """The filters (high-pass, downsampling), if any; ``part`` names the split in errors."""
@@ -243,7 +248,7 @@ class DataPipeline:
             "split": self.split.to_dict(),
             "noise": self.noise,
             "seed": self.seed,
-            "noise_seeds": self.noise_seeds,
+            "noise_streams": self.noise_streams,
             "preprocess": self.preprocess.to_dict(),
             "embedding": None if self.lag is None else {"lag": self.lag, "dim": self.dim},
             "scaler": None if self.scaler is None else self.scaler.to_dict(),

@@ -259,8 +259,14 @@ class TimeSeries:
         k = min(max(1, round(train_fraction * self.n_trials)), self.n_trials - 1)
         return self.with_values(list(self.trials[:k])), self.with_values(list(self.trials[k:]))
 
-    def add_noise(self, level: float, seed: int = 0) -> TimeSeries:
-        """Add Gaussian observation noise with standard deviation ``level × std`` per channel."""
+    def add_noise(
+        self, level: float, seed: int | np.random.SeedSequence | np.random.Generator = 0
+    ) -> TimeSeries:
+        """Add Gaussian observation noise with standard deviation ``level × std`` per channel.
+
+        ``seed``: an int, a SeedSequence (a named stream of :class:`attractor.seeds.Seeds`) or a
+        numpy Generator.
+        """
         if level < 0:
             raise DataError(f"noise level must be ≥ 0, got {level}.")
         if level == 0:
@@ -268,7 +274,10 @@ class TimeSeries:
         rng = np.random.default_rng(seed)
         std = np.concatenate(self.trials).std(axis=0)
         noisy = [v + level * std * rng.standard_normal(v.shape) for v in self.trials]
-        return self.with_values(noisy, meta={**self.meta, "noise": level, "noise_seed": seed})
+        meta = {**self.meta, "noise": level}
+        if isinstance(seed, int):
+            meta["noise_seed"] = seed
+        return self.with_values(noisy, meta=meta)
 
     def select(self, channels: Sequence[int | str]) -> TimeSeries:
         """Keep only some channels (by index or name)."""

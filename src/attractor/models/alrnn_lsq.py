@@ -49,6 +49,7 @@ from scipy.signal import savgol_filter
 from attractor.errors import ConfigError, DataError
 from attractor.models.alrnn import ALRNN
 from attractor.models.base import DirectFit
+from attractor.seeds import Seeds
 
 #: Adam schedule of the hinge fit: iterations, batch size, learning rate (÷10 halfway).
 FIT_ITERS = 3000
@@ -203,7 +204,9 @@ class HingeALRNN(ALRNN, DirectFit):
         self._fits, self.fit_mse = [], []
         with torch.enable_grad():
             for r in range(self.restarts):
-                hm, mse = fit_hinge_map(pairs, self.n_relu, self.seed * 1000 + r, self.iters)
+                hm, mse = fit_hinge_map(
+                    pairs, self.n_relu, Seeds(self.seed).integer(f"restart/{r}"), self.iters
+                )
                 self._fits.append(self._embed(hm))
                 self.fit_mse.append(mse)
         self.use_candidate(0)

@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from attractor.errors import ConfigError, TrainingError, UnknownNameError, did_you_mean
+from attractor.seeds import Seeds
 from attractor.tasks.data import check_n, check_task, task_batch
 from attractor.tasks.heads import TaskNetwork
 from attractor.train.progress import Progress
@@ -228,9 +229,8 @@ def train_curriculum(
             f"the network has {net.n_heads} head(s) but the {cur.name} curriculum starting at "
             f"N={config.start_n} needs {len(cur.ns)}."
         )
-    torch.manual_seed(config.seed)
-    gen = torch.Generator().manual_seed(config.seed)
-    test_gen = torch.Generator().manual_seed(config.seed + 1_000_003)
+    seeds = Seeds(config.seed)
+    gen, test_gen = seeds.torch("task/sequences"), seeds.torch("task/test")
     dev = next(net.parameters()).device
     opt = torch.optim.SGD(
         net.parameters(), lr=config.lr, momentum=config.momentum, nesterov=config.nesterov

@@ -36,6 +36,7 @@ import torch
 
 from attractor.errors import ConfigError
 from attractor.models.emitter import NoiseDrivenRNN
+from attractor.seeds import Seeds
 from attractor.tasks.data import HMMSpec, make_hmm, one_hot, sample_hmm, symbol_statistics
 from attractor.train.progress import Progress
 
@@ -88,20 +89,20 @@ def train_hmm_emulator(
     """Returns the trained emitter, the HMM, the history (one row per 50 steps) and why it
     stopped (``steps``, ``time_budget`` or ``interrupted``)."""
     config.check()
-    spec = make_hmm(config.hmm, config.n_states, config.stay, seed=config.seed)
-    torch.manual_seed(config.seed)
-    net = NoiseDrivenRNN(
-        config.hidden,
-        noise_dim=config.noise_dim,
-        n_symbols=spec.n_symbols,
-        noise_std=config.noise_std,
-        gumbel_tau=config.gumbel_tau,
-    )
+    seeds = Seeds(config.seed)
+    spec = make_hmm(config.hmm, config.n_states, config.stay, seed=seeds.integer("hmm/spec"))
+    with seeds.torch_default("hmm/init"):
+        net = NoiseDrivenRNN(
+            config.hidden,
+            noise_dim=config.noise_dim,
+            n_symbols=spec.n_symbols,
+            noise_std=config.noise_std,
+            gumbel_tau=config.gumbel_tau,
+        )
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, config.steps)
     loss_fn = sinkhorn_loss(config.blur)
-    gen = torch.Generator().manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
+    gen, rng = seeds.torch("hmm/noise"), seeds.numpy("hmm/samples")
     history: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     stopped = "steps"

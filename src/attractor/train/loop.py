@@ -35,6 +35,7 @@ import torch
 
 from attractor.errors import ConfigError, DataError, TrainingError
 from attractor.models.base import DirectFit, DynamicalModel
+from attractor.seeds import Seeds
 from attractor.train.forcing import Forcing, GeneralizedForcing
 from attractor.train.parallel_rollout import parallel_forced_rollout
 from attractor.train.progress import Progress
@@ -122,7 +123,11 @@ class TrainConfig:
             )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The settings as a run records them; the seed is the run's own (``config["seed"]``),
+        so it is not repeated here."""
+        d = asdict(self)
+        del d["seed"]
+        return d
 
 
 @dataclass
@@ -209,7 +214,7 @@ def train(
 
     param = next(model.parameters())
     dtype, device = param.dtype, param.device
-    gen = torch.Generator().manual_seed(cfg.seed)
+    gen = Seeds(cfg.seed).torch("batches")
     sampler = WindowSampler(train_trials, cfg.seq_len, dtype, device)
     if sampler.data.shape[1] != model.obs_dim:
         raise DataError(

@@ -17,6 +17,7 @@ import torch
 from attractor.errors import ConfigError
 from attractor.models.base import DynamicalModel
 from attractor.models.registry import create, get_entry
+from attractor.seeds import Seeds
 from attractor.train.forcing import make_forcing
 from attractor.train.loop import TrainConfig
 
@@ -60,8 +61,8 @@ def build_model(
     else:  # the recipe's size, but at least what the model needs for these data
         floor = entry.cls.min_latent_dim(obs_dim, **kw)
         kw["latent_dim"] = max(kw.get("latent_dim", floor), floor)
-    torch.manual_seed(seed)
-    return create(kind, obs_dim, **kw)
+    with Seeds(seed).torch_default("init"):  # nn.init draws from torch's default generator
+        return create(kind, obs_dim, **kw)
 
 
 def build_forcing(
