@@ -23,9 +23,9 @@ from attractor.train.loop import TrainConfig
 
 #: Training length presets: "quick" is the CLI default (minutes), "full" the benchmark recipe.
 PRESETS: dict[str, dict[str, Any]] = {
-    # 200 epochs: noise-free Lorenz-63, seeds 0–4, test D_stsp 0.21 / 0.91 / 0.15 / 0.12 / 0.28
-    # (120 epochs gave 0.48 / 2.58 / 0.30 / 0.40 / 1.18); 148 s alone on 2 cores, ~3 min per job
-    # with two jobs sharing them
+    # 200 epochs: noise-free Lorenz-63, seeds 0–4, median test D_stsp 0.23 with the named seed
+    # streams (0.21 with the earlier seeding; 120 epochs gave 0.48) — figures in the README;
+    # about 3 min alone on 2 cores
     "quick": {"epochs": 200, "validate_every": 20},
     # 900 epochs: seed 1 of the noisy Lorenz-63 benchmark reached test D_stsp 0.091 (0.423 at 300)
     "full": {"epochs": 900, "validate_every": 25},
