@@ -99,6 +99,7 @@ def test_the_latent_error_names_the_flag_on_the_command_line(tmp_path, lorenz_cs
         ("device='cuda' was asked for", "--device cuda was asked for"),
         ("pass resume=True to continue", "pass --resume to continue"),
         ("max_n must be ≥ 2; shorten seq_len.", "--max-n must be ≥ 2; shorten --seq-len."),
+        ("list_systems() gives the 135 names", "`attractor systems list` gives the 135 names"),
         # not parameters: unknown names, paths and attributes stay as they are
         ("parameters a=10, b=28", "parameters a=10, b=28"),
         ("/tmp/seq_len.npy and x.seq_len", "/tmp/seq_len.npy and x.seq_len"),

@@ -70,6 +70,12 @@ FLAGS: dict[str, str] = {
     )
 }
 
+#: Library calls a message may point to → the command that shows the same.
+COMMANDS: dict[str, str] = {
+    "list_systems()": "`attractor systems list`",
+    "model_names()": "`attractor models`",
+}
+
 _EDGE = r"(?<![\w./\\-])"  # not inside a word, a path or a flag
 #: ``name=`` with an optional value: a quoted string or a bare token (``3``, ``0.5``, ``True``).
 _ASSIGN = re.compile(_EDGE + r"([a-z][a-z0-9_]*)=('[^']*'|\"[^\"]*\"|[\w+-]+(?:\.\w+)*)?")
@@ -81,8 +87,9 @@ def to_flags(message: str) -> str:
     """Rewrite the parameters a library message names as the CLI's flags.
 
     ``latent=`` → ``--latent``, ``latent=3`` → ``--latent 3``, ``device='cpu'`` → ``--device cpu``,
-    ``resume=True`` → ``--resume``, and a bare snake_case name (``seq_len``) → ``--seq-len``;
-    names not in :data:`FLAGS` are left as they are.
+    ``resume=True`` → ``--resume``, a bare snake_case name (``seq_len``) → ``--seq-len``, and a
+    library call (``list_systems()``) → its command (:data:`COMMANDS`); names not in
+    :data:`FLAGS` are left as they are.
     """
 
     def assign(m: re.Match[str]) -> str:
@@ -93,6 +100,8 @@ def to_flags(message: str) -> str:
             return flag
         return f"{flag} {value.strip(chr(39) + chr(34))}"
 
+    for call, command in COMMANDS.items():
+        message = message.replace(call, command)
     message = _ASSIGN.sub(assign, message)
     return _SNAKE.sub(lambda m: FLAGS[m.group(1)], message)
 
