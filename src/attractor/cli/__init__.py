@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import typer
 
-from attractor.cli import analyze, bench, fit, models, report, runs, simulate, systems, task
-from attractor.cli import eval as eval_cmd
+from . import analyze, bench, fit, models, report, runs, simulate, systems, task
+from . import eval as eval_cmd
 
 app = typer.Typer(
     add_completion=False,

@@ -1,5 +1,5 @@
 """``python -m attractor.cli``: the same app as the ``attractor`` command."""
 
-from attractor.cli import app
+from . import app
 
 app()
