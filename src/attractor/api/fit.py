@@ -28,7 +28,7 @@ import numpy as np
 
 from attractor.data.pipeline import PreparedData, prepare_data
 from attractor.errors import AttractorError, DataError
-from attractor.io import write_json
+from attractor.io import atomic_path, write_json
 from attractor.models.base import DynamicalModel
 from attractor.models.registry import get_entry
 from attractor.train.loop import TrainResult, train
@@ -139,7 +139,6 @@ def fit(
             "pipeline": prepared.pipeline.to_dict(),
         },
     }
-    config["model"]["kind"] = kind
 
     out_dir = Path(out) if out is not None else None
     label = name or f"{prepared.label}-{kind}"
@@ -172,7 +171,8 @@ def fit(
             return runs.Run(Path("."), config, net, prepared.train.scaler, metrics, result.history)
         runs.save_checkpoint(partial / runs.CHECKPOINT, net)
         runs.write_history(partial / runs.HISTORY, result.history)
-        np.save(partial / runs.TEST_DATA, prepared.test_raw)
+        with atomic_path(partial / runs.TEST_DATA) as tmp:
+            np.save(tmp, prepared.test_raw, allow_pickle=False)
         if figures:
             write_figures(partial, net, prepared, result.history, metrics, generated)
         metrics["wall_time"] = time.perf_counter() - t_start
