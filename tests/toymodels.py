@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
+from attractor.models import ALRNN
 from attractor.models.base import DynamicalModel
 
 
@@ -44,3 +47,14 @@ def bistable_gru(w: float = 4.0, obs_dim: int = 1) -> GRUModel:
             p.zero_()
         model.cell.weight_hh[4:6].copy_(w * torch.eye(2))  # rows of the candidate n
     return model
+
+
+def rotation_model(theta: float) -> ALRNN:
+    """A linear AL-RNN (P = 0) that rotates the plane by θ per step: orbits are circles."""
+    m = ALRNN(obs_dim=2, latent_dim=2, n_relu=0)
+    with torch.no_grad():
+        m.A.zero_()
+        m.h.zero_()
+        c, s = math.cos(theta), math.sin(theta)
+        m.W.copy_(torch.tensor([[c, -s], [s, c]]))
+    return m

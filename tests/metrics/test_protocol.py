@@ -7,24 +7,12 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from attractor.errors import ConfigError
 from attractor.metrics.geometry import coverage, d_stsp
 from attractor.metrics.protocol import TRANSIENT_FRACTION, evaluate, free_run, validate
-from attractor.models import ALRNN
 from attractor.train.loop import TrainConfig
-
-
-def _rotation_model(theta: float) -> ALRNN:
-    """A linear AL-RNN (P = 0) that rotates the plane by θ per step: orbits are circles."""
-    m = ALRNN(obs_dim=2, latent_dim=2, n_relu=0)
-    with torch.no_grad():
-        m.A.zero_()
-        m.h.zero_()
-        c, s = math.cos(theta), math.sin(theta)
-        m.W.copy_(torch.tensor([[c, -s], [s, c]]))
-    return m
+from toymodels import rotation_model as _rotation_model
 
 
 def _noisy_circle(n: int, theta: float, noise: float, seed: int) -> np.ndarray:

@@ -9,7 +9,6 @@ import sys
 
 import numpy as np
 import pytest
-import torch
 
 from attractor.bench import leaderboard
 from attractor.errors import ConfigError, UnknownNameError
@@ -25,20 +24,9 @@ from attractor.metrics.registry import (
     unregister,
 )
 from attractor.metrics.spectrum import d_h
-from attractor.models import ALRNN
+from toymodels import rotation_model as _rotation_model
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-def _rotation_model(theta: float) -> ALRNN:
-    """A linear AL-RNN (P = 0) that rotates the plane by θ per step: orbits are circles."""
-    m = ALRNN(obs_dim=2, latent_dim=2, n_relu=0)
-    with torch.no_grad():
-        m.A.zero_()
-        m.h.zero_()
-        c, s = math.cos(theta), math.sin(theta)
-        m.W.copy_(torch.tensor([[c, -s], [s, c]]))
-    return m
 
 
 def _circle(n: int, theta: float, noise: float = 0.05) -> np.ndarray:
