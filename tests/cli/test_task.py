@@ -119,6 +119,12 @@ CASES = [
     (["task", "dms", "--hidden", 0], "hidden size"),
     (["task", "hmm", "--states", 7], "states"),
     (["task", "hmm", "--kind", "ring"], "HMM kind"),
+    (["task", "parity", "--preset", "papr"], "preset"),
+    (["task", "hmm", "--preset", "full"], "preset"),
+    (["task", "parity", "--time-budget", "0"], "positive"),
+    (["task", "dms", "--time-budget", "-3m"], "positive"),
+    (["task", "hmm", "--time-budget", "soon"], "duration"),
+    (["task", "parity", "--precision", "fp8"], "precision"),
 ]
 
 
@@ -155,3 +161,20 @@ def test_analyze_refuses_a_directory_that_is_not_a_task_run(tmp_path):
     assert res.exit_code == 2 and "memory-task" in res.output
     res = invoke("analyze-timescales", tmp_path / "nope")
     assert res.exit_code == 2 and "does not exist" in res.output
+
+
+def test_the_quick_preset_is_the_default_and_recorded(tmp_path, one_thread):
+    """Without size flags a run takes the quick preset's 128 units; explicit flags win, and a
+    time budget stops training cleanly with status time_budget."""
+    res = invoke(
+        "task", "parity", "--max-n", 30, "--steps-per-epoch", 5, "--time-budget", "2s",
+        "--no-analyze", "--out", tmp_path,
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    (run,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["preset"] == "quick" and cfg["model"]["config"]["latent_dim"] == 128
+    assert cfg["task"]["batch_size"] == 128 and cfg["task"]["steps_per_epoch"] == 5
+    assert cfg["task"]["time_budget"] == 2.0 and cfg["analysis"]["steps"] == 2000
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["stopped"] == "time_budget" and metrics["n_reached"] < 30

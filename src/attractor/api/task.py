@@ -42,6 +42,7 @@ from attractor.tasks.heads import (
     load_task_network,
     save_task_network,
 )
+from attractor.tasks.presets import DEFAULT_PRESET, HMM_PRESETS, resolve
 from attractor.train.progress import Progress
 
 CHECKPOINTS = "checkpoints"
@@ -61,9 +62,10 @@ def fit_task(
     curriculum: str = "multi",
     max_n: int = 100,
     model: str = "leaky",
-    hidden: int = 500,
+    hidden: int | None = None,
     nonlinearity: str = "outside",
     *,
+    preset: str = DEFAULT_PRESET,
     start_n: int = 2,
     init: str | Path | None = None,
     train: dict[str, Any] | None = None,
@@ -76,18 +78,31 @@ def fit_task(
 ) -> Path:
     """Train a task network through ``curriculum`` and return its run directory.
 
-    ``train``: overrides of :class:`TaskTrainConfig` (batch_size, steps_per_epoch, lr,
-    time_budget, max_epochs, …). ``init``: a task-network checkpoint to start from; its head
-    count must match the curriculum at ``start_n``. ``analyze``: also run
-    :func:`analyze_task_run` (τ_net per N, robustness) — keyword arguments in ``analysis``.
+    ``preset``: ``quick`` (default) or ``paper`` (:mod:`attractor.tasks.presets`) fills the
+    network size, batch, steps per epoch and the τ_net analysis length that ``hidden``,
+    ``train`` and ``analysis`` leave unset. ``train``: overrides of :class:`TaskTrainConfig`
+    (batch_size, steps_per_epoch, lr, time_budget, max_epochs, precision, …). ``init``: a
+    task-network checkpoint to start from; its head count must match the curriculum at
+    ``start_n``. ``analyze``: also run :func:`analyze_task_run` (τ_net per N, robustness) —
+    keyword arguments in ``analysis``.
     """
+    given = {"hidden": hidden, **(train or {})}
+    for key, setting in (("n_trials", "tau_trials"), ("steps", "tau_steps")):
+        given[setting] = (analysis or {}).get(key)
+    chosen = resolve(preset, given)
+    hidden = int(chosen.pop("hidden"))
+    analysis = {
+        **(analysis or {}),
+        "n_trials": chosen.pop("tau_trials"),
+        "steps": chosen.pop("tau_steps"),
+    }
     cfg = TaskTrainConfig(
         task=task,
         curriculum=curriculum,
         max_n=max_n,
         start_n=start_n,
         seed=seed,
-        **(train or {}),
+        **chosen,
     )
     cfg.task, cfg.curriculum = cfg.task.lower(), cfg.curriculum.lower()
     cfg.check()
@@ -101,7 +116,9 @@ def fit_task(
         "kind": RUN_KIND,
         "name": name or f"{cfg.task}-{cfg.curriculum}-{net.core.kind}",
         "seed": seed,
+        "preset": preset.lower(),
         "task": cfg.to_dict(),
+        "analysis": analysis,
         "model": {
             "kind": net.core.kind,
             "config": net.core.config(),
@@ -153,7 +170,7 @@ def fit_task(
     status = "interrupted" if res.interrupted else "done"
     if analyze and not res.interrupted and res.reached:
         try:
-            summary = analyze_task_run(final, **(analysis or {}))
+            summary = analyze_task_run(final, **analysis)
         except KeyboardInterrupt:  # the trained run is complete; only the analysis is missing
             status = "interrupted"
             summary = {"per_n": None}
@@ -270,6 +287,7 @@ def fit_hmm(
     hmm: str = "linear",
     n_states: int = 3,
     *,
+    preset: str = DEFAULT_PRESET,
     train: dict[str, Any] | None = None,
     seed: int = 0,
     out: str | Path = "runs",
@@ -277,7 +295,9 @@ def fit_hmm(
     progress: Progress | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Train a noise-driven RNN on an HMM (:mod:`attractor.tasks.hmm`); write a run
-    directory with the emitter, history, evaluation metrics and figures."""
+    directory with the emitter, history, evaluation metrics and figures. ``preset`` (``quick``
+    or ``paper``, :data:`~attractor.tasks.presets.HMM_PRESETS`) fills the size and step count
+    that ``train`` leaves unset."""
     from attractor.plots import tasks as tf
     from attractor.tasks.hmm import (
         HMMEmulationConfig,
@@ -285,12 +305,14 @@ def fit_hmm(
         train_hmm_emulator,
     )
 
-    cfg = HMMEmulationConfig(hmm=hmm, n_states=n_states, seed=seed, **(train or {}))
+    chosen = resolve(preset, train or {}, HMM_PRESETS)
+    cfg = HMMEmulationConfig(hmm=hmm, n_states=n_states, seed=seed, **chosen)
     cfg.check()
     config = {
         "kind": "hmm-emulation",
         "name": name or f"hmm-{hmm}-{n_states}",
         "seed": seed,
+        "preset": preset.lower(),
         "train": cfg.to_dict(),
         "model": {"kind": "noise-rnn"},
         "data": {"source": f"hmm-{hmm}-{n_states}"},

@@ -151,7 +151,8 @@ def print_metrics(m: dict[str, Any], title: str) -> None:
 def print_timescales(s: dict[str, Any]) -> None:
     """τ and τ_net per N of a task run, and its robustness table when present."""
     table = Table(title="timescales")
-    for col in ("N", "mean τ", "mean τ_net", "median τ_net", "τ population", "dim (90 %)"):
+    cols = ("N", "mean τ", "mean τ_net", "median τ_net", "τ_λ", "τ population", "dim (90 %)")
+    for col in cols:
         table.add_column(col, justify="right")
     for r in s["per_n"]:
         table.add_row(
@@ -159,6 +160,7 @@ def print_timescales(s: dict[str, Any]) -> None:
             fmt_fixed(r["tau_mean"]),
             fmt_fixed(r["tau_net_mean"]),
             fmt_fixed(r["tau_net_median"]),
+            fmt_fixed(r.get("tau_lambda")),
             fmt_fixed(r["tau_population"]),
             str(r["dimension_90"]),
         )

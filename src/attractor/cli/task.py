@@ -17,18 +17,28 @@ from attractor.cli._common import cli_errors, err_console, fmt_fixed, out_consol
 app = typer.Typer(no_args_is_help=True, help="Memory tasks: N-parity, N-DMS, HMM emulation.")
 
 
+def _budget(time_budget: str | None, minutes: float | None) -> float | None:
+    from attractor.tasks.presets import parse_duration
+
+    if time_budget is not None:
+        return parse_duration(time_budget)
+    return parse_duration(None if minutes is None else minutes * 60)
+
+
 def _run_binary(task: str, **kw: Any) -> None:
     from attractor.api.task import fit_task
     from attractor.cli._progress import TaskProgress
     from attractor.tasks.data import check_n
+    from attractor.tasks.presets import preset
 
     check_n(kw["max_n"], "--max-n")
     check_n(kw["start_n"], "--start-n")
-    train = {
-        k: kw[k] for k in ("batch_size", "steps_per_epoch", "lr", "max_epochs") if kw[k] is not None
-    }
-    if kw["minutes"] is not None:
-        train["time_budget"] = kw["minutes"] * 60
+    preset(kw["preset"])
+    keys = ("batch_size", "steps_per_epoch", "lr", "max_epochs", "precision")
+    train = {k: kw[k] for k in keys if kw[k] is not None}
+    budget = _budget(kw["time_budget"], kw["minutes"])
+    if budget is not None:
+        train["time_budget"] = budget
     path = fit_task(
         task,
         kw["curriculum"],
@@ -36,6 +46,7 @@ def _run_binary(task: str, **kw: Any) -> None:
         kw["model"],
         kw["hidden"],
         kw["nonlinearity"],
+        preset=kw["preset"],
         start_n=kw["start_n"],
         init=kw["init"],
         train=train,
@@ -43,6 +54,7 @@ def _run_binary(task: str, **kw: Any) -> None:
         out=kw["out"],
         name=kw["name"],
         analyze=kw["analyze"],
+        analysis={"steps": kw["tau_steps"]} if kw["tau_steps"] is not None else None,
         progress=TaskProgress(err_console, kw["start_n"], kw["max_n"]),
     )
     _print_task_run(path)
@@ -55,19 +67,35 @@ def _make(task: str) -> Callable[..., None]:
     def command(
         curriculum: str = typer.Option("multi", help="single | multi | none."),
         max_n: int = typer.Option(20, "--max-n", help="Largest N to train towards (≥ 2)."),
+        preset: str = typer.Option(
+            "quick",
+            help="quick (128 units, batch 128, 200 steps/epoch: minutes) or paper (the "
+            "published 500 units, batch 256, 600 steps/epoch).",
+        ),
         start_n: int = typer.Option(2, "--start-n", help="N to start the curriculum at."),
         model: str = typer.Option("leaky", "--model", "-m", help="leaky | gru | lstm."),
-        hidden: int = typer.Option(500, help="Recurrent units (published: 500)."),
+        hidden: int | None = typer.Option(None, help="Recurrent units (default: the preset's)."),
         nonlinearity: str = typer.Option("outside", help="Leaky RNN: outside | inside."),
-        batch_size: int | None = typer.Option(None, "--batch-size", help="Default 256."),
-        steps_per_epoch: int | None = typer.Option(None, "--steps-per-epoch", help="Default 600."),
+        batch_size: int | None = typer.Option(None, "--batch-size", help="Default: preset's."),
+        steps_per_epoch: int | None = typer.Option(
+            None, "--steps-per-epoch", help="Default: the preset's."
+        ),
         lr: float | None = typer.Option(None, help="SGD learning rate (default 0.05)."),
         max_epochs: int | None = typer.Option(None, "--max-epochs", help="Default 1000."),
-        minutes: float | None = typer.Option(None, help="Wall-clock budget in minutes."),
+        time_budget: str | None = typer.Option(
+            None,
+            "--time-budget",
+            help="Wall-clock budget for training, e.g. 90s, 5m, 1.5h; stops cleanly and keeps "
+            "every N reached.",
+        ),
+        minutes: float | None = typer.Option(None, hidden=True, help="Budget in minutes."),
+        precision: str | None = typer.Option(
+            None, help="fp32 (default) or bf16 (mixed precision: faster matrix products)."
+        ),
         init: Path | None = typer.Option(None, help="Start from a task-network checkpoint."),
         analyze: bool = typer.Option(True, help="Measure τ_net and robustness at the end."),
-        tau_steps: int = typer.Option(
-            10_000, "--tau-steps", help="Steps per trial of the τ_net analysis (10 trials)."
+        tau_steps: int | None = typer.Option(
+            None, "--tau-steps", help="Steps per trial of the τ_net analysis (10 trials)."
         ),
         seed: int = typer.Option(0, help="Seed for initialisation and sequences."),
         out: Path = typer.Option(Path("runs"), help="Directory for runs and the run index."),
@@ -91,11 +119,17 @@ app.command("dms")(_make("dms"))
 def hmm(
     kind: str = typer.Option("linear", help="linear | full | cyclic."),
     states: int = typer.Option(3, help="Hidden states (2–5)."),
-    hidden: int = typer.Option(64, help="Units of the noise-driven ReLU RNN."),
-    steps: int = typer.Option(1500, help="Optimiser steps."),
+    preset: str = typer.Option(
+        "quick", help="quick (64 units, 600 steps: ≈ 2 min) or paper (128 units, 3,000 steps)."
+    ),
+    hidden: int | None = typer.Option(None, help="Units of the noise-driven ReLU RNN."),
+    steps: int | None = typer.Option(None, help="Optimiser steps (default: the preset's)."),
     seq_len: int = typer.Option(30, "--seq-len", help="Sequence length compared by Sinkhorn."),
     batch_size: int = typer.Option(256, "--batch-size"),
-    minutes: float | None = typer.Option(None, help="Wall-clock budget in minutes."),
+    time_budget: str | None = typer.Option(
+        None, "--time-budget", help="Wall-clock budget, e.g. 90s, 5m; stops cleanly."
+    ),
+    minutes: float | None = typer.Option(None, hidden=True, help="Budget in minutes."),
     seed: int = typer.Option(0),
     out: Path = typer.Option(Path("runs")),
     name: str | None = typer.Option(None),
@@ -110,11 +144,13 @@ def hmm(
         "seq_len": seq_len,
         "batch_size": batch_size,
     }
-    if minutes is not None:
-        train["time_budget"] = minutes * 60
+    budget = _budget(time_budget, minutes)
+    if budget is not None:
+        train["time_budget"] = budget
     path, m = fit_hmm(
         kind,
         states,
+        preset=preset,
         train=train,
         seed=seed,
         out=out,

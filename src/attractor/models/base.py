@@ -128,6 +128,11 @@ class DynamicalModel(nn.Module, ABC):
             out.append(z)
         return torch.stack(out, dim=1)
 
+    def final_state(self, s: Tensor, z0: Tensor | None = None) -> Tensor:
+        """The last state ``z_T`` ``(B, M)`` of :meth:`run` (what a readout at the final step
+        needs); models with a cheaper way override it."""
+        return self.run(s, z0)[:, -1]
+
     def constrain(self) -> None:
         """Project the parameters onto their constraints after an optimiser step (none here)."""
 

@@ -29,6 +29,7 @@ from torch import Tensor, nn
 
 from attractor.errors import ConfigError, UnknownNameError
 from attractor.models.base import DynamicalModel
+from attractor.models.leaky_scan import leaky_scan
 
 NONLINEARITY_PLACEMENTS = ("outside", "inside")
 #: Slope of φ = LeakyReLU for negative arguments.
@@ -105,28 +106,41 @@ class LeakyRNN(DynamicalModel):
     def run(self, s: Tensor, z0: Tensor | None = None) -> Tensor:
         """All states for an input sequence: ``s`` ``(B, T, K)`` → ``(B, T, M)`` (h_1 … h_T).
 
-        Starts from ``z0`` (default zeros); one matrix product per step.
+        Starts from ``z0`` (default zeros); one matrix product per step. Outside: the fused
+        loop with hand-written BPTT (:mod:`attractor.models.leaky_scan`), whose products run in
+        bfloat16 inside a ``torch.autocast(dtype=torch.bfloat16)`` region (mixed precision).
         """
+        if self.nonlinearity == "outside":
+            return self._scan(s, z0, final=False).transpose(0, 1)
         b, t = s.shape[:2]
         inv = 1.0 / self.timescales()
         w = self.weight()
         u = self._drive(s, s.new_zeros(b, t, self.latent_dim))  # (B, T, M)
         h = s.new_zeros(b, self.latent_dim) if z0 is None else z0
+        a = 1 - inv
         out = []
-        if self.nonlinearity == "outside":
-            mt = (
-                (1 - inv)[:, None] * torch.eye(self.latent_dim, device=w.device) + inv[:, None] * w
-            ).T
-            ui = u * inv
-            for k in range(t):
-                h = self.phi(torch.addmm(ui[:, k], h, mt))
-                out.append(h)
-        else:
-            a = 1 - inv
-            for k in range(t):
-                h = torch.addcmul(a * h, self.phi(torch.addmm(u[:, k], h, w.T)), inv)
-                out.append(h)
+        for k in range(t):
+            h = torch.addcmul(a * h, self.phi(torch.addmm(u[:, k], h, w.T)), inv)
+            out.append(h)
         return torch.stack(out, dim=1)
+
+    def final_state(self, s: Tensor, z0: Tensor | None = None) -> Tensor:
+        """``h_T`` ``(B, M)``; outside, the fused loop back-propagates from it alone."""
+        if self.nonlinearity == "outside":
+            return self._scan(s, z0, final=True)
+        return self.run(s, z0)[:, -1]
+
+    def _scan(self, s: Tensor, z0: Tensor | None, final: bool) -> Tensor:
+        """:func:`leaky_scan` with ``M = diag(1 − 1/τ) + diag(1/τ) W``, ``W_in/τ``, ``b/τ``."""
+        b, t = s.shape[:2]
+        inv = 1.0 / self.timescales()
+        eye = torch.eye(self.latent_dim, device=s.device, dtype=s.dtype)
+        m = (1 - inv)[:, None] * eye + inv[:, None] * self.weight()
+        if self.C is None:
+            x, w_in = s.new_zeros(t, b, 1), s.new_zeros(self.latent_dim, 1)
+        else:
+            x, w_in = s.transpose(0, 1), self.C * inv[:, None]
+        return leaky_scan(x, m, w_in, self.b * inv, z0, self.negative_slope, final=final)
 
     def jacobian(self, z: Tensor, s: Tensor | None = None) -> Tensor:
         """Analytic ``∂h'/∂h``, ``(B, M, M)``.

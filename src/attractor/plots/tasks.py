@@ -2,6 +2,7 @@
 
 - :func:`plot_n_reached` — N reached (and N trained) against epoch; one or several runs.
 - :func:`plot_timescales_vs_n` — mean trained τ and mean τ_net against N; one or several runs.
+- :func:`plot_forgetting` — accuracy on earlier N' of the networks checkpointed at each N.
 - :func:`plot_robustness` — relative accuracy against perturbation size ε (W and τ), and the
   single-neuron ablations of the fastest and slowest neurons.
 - :func:`plot_hmm_statistics` — symbol frequencies and transition matrices, RNN vs HMM.
@@ -53,18 +54,22 @@ def plot_n_reached(history: Sequence[Mapping[str, Any]] | Runs, path: str | Path
 
 
 def timescales_vs_n_figure(per_n: Sequence[Mapping[str, Any]] | Runs) -> Figure:
-    """Mean trained τ (left) and mean τ_net (right) against N."""
-    fig = Figure(figsize=(10, 4))
-    ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    """Mean trained τ, mean τ_net (per-neuron fits) and τ_λ (slowest mode) against N."""
+    fig = Figure(figsize=(14, 4))
+    ax1, ax2, ax3 = (fig.add_subplot(1, 3, k) for k in (1, 2, 3))
     for i, (label, rows) in enumerate(_as_runs(per_n).items()):
         n = [r["N"] for r in rows]
         tau = [r.get("tau_mean") for r in rows]
         if any(t is not None for t in tau):
             ax1.plot(n, [np.nan if t is None else t for t in tau], "o-", color=f"C{i}", label=label)
         ax2.plot(n, [r["tau_net_mean"] for r in rows], "o-", color=f"C{i}", label=label)
+        lam = [r.get("tau_lambda") for r in rows]
+        if any(t is not None for t in lam):
+            ax3.plot(n, [np.nan if t is None else t for t in lam], "o-", color=f"C{i}", label=label)
     ax1.set(xlabel="N", ylabel="mean trained τ (steps)", title="single-neuron τ")
-    ax2.set(xlabel="N", ylabel="mean τ_net (steps)", title="network-mediated τ_net")
-    for ax in (ax1, ax2):
+    ax2.set(xlabel="N", ylabel="mean τ_net (steps)", title="network-mediated τ_net (fits)")
+    ax3.set(xlabel="N", ylabel="τ_λ = −1/λ₁ (steps)", title="slowest mode τ_λ")
+    for ax in (ax1, ax2, ax3):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     return fig
@@ -73,6 +78,53 @@ def timescales_vs_n_figure(per_n: Sequence[Mapping[str, Any]] | Runs) -> Figure:
 def plot_timescales_vs_n(per_n: Sequence[Mapping[str, Any]] | Runs, path: str | Path) -> Path:
     """Draw :func:`timescales_vs_n_figure` and save it to ``path``; returns the path."""
     return save(timescales_vs_n_figure(per_n), path, **SAVE_OPTIONS)
+
+
+Forgetting = Mapping[str, Mapping[Any, Mapping[Any, float]]]
+
+
+def forgetting_figure(acc: Forgetting) -> Figure:
+    """``acc[curriculum][N][N']``: accuracy on N' of the network checkpointed at N. Left: the
+    first curriculum's table as an image (rows N, columns N'); right: the lowest accuracy on
+    any N' < N against N, one line per curriculum."""
+    fig = Figure(figsize=(11, 4))
+    ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    first = next(iter(acc))
+    rows = {int(n): {int(m): a for m, a in r.items()} for n, r in acc[first].items()}
+    if rows:
+        top = max(rows)
+        img = np.full((top - 1, top - 1), np.nan)
+        for n, r in rows.items():
+            for m, a in r.items():
+                img[n - 2, m - 2] = a
+        im = ax1.imshow(
+            img,
+            origin="lower",
+            vmin=0.5,
+            vmax=1.0,
+            cmap="viridis",
+            extent=(1.5, top + 0.5, 1.5, top + 0.5),
+        )
+        fig.colorbar(im, ax=ax1, label="accuracy")
+    ax1.set(xlabel="tested on N'", ylabel="network at N", title=f"{first}: accuracy on N'")
+    for i, (label, table) in enumerate(acc.items()):
+        pts = sorted(
+            (int(n), min(a for m, a in r.items() if int(m) < int(n)))
+            for n, r in table.items()
+            if any(int(m) < int(n) for m in r)
+        )
+        if pts:
+            ax2.plot(*zip(*pts, strict=True), "o-", color=f"C{i}", label=label)
+    ax2.set(xlabel="N", ylabel="lowest accuracy on N' < N", title="forgetting of earlier N")
+    ax2.axhline(0.5, color="grey", lw=0.8)
+    ax2.grid(alpha=0.3)
+    ax2.legend(fontsize=8)
+    return fig
+
+
+def plot_forgetting(acc: Forgetting, path: str | Path) -> Path:
+    """Draw :func:`forgetting_figure` and save it to ``path``; returns the path."""
+    return save(forgetting_figure(acc), path, **SAVE_OPTIONS)
 
 
 def robustness_figure(results: Mapping[str, Any] | Mapping[str, Mapping[str, Any]]) -> Figure:

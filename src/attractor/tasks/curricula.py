@@ -8,12 +8,15 @@ Curricula (REFERENCE §4), threshold θ = 0.98 on held-out accuracy, *strictly* 
 - ``none``: one head for N = ``max_n`` from the start.
 
 Loss: Σ_heads cross-entropy at the last step. Optimiser (published defaults): SGD, lr 0.05,
-Nesterov momentum 0.1, gradient norm clipped at 2.0, batch 256, 600 steps per epoch; sequence
-lengths per batch from ``[N_max + 2, 4 N_max + 2)``. After each epoch the accuracy of every head
-is measured on fresh sequences; the curriculum then decides. N is *reached* when it is solved
-(the criterion above holds with it as the newest N). Training stops when ``max_n`` is reached,
-after ``max_epochs``, when ``time_budget`` seconds are spent, or on Ctrl-C (keeping everything
-done so far, marked ``interrupted``).
+Nesterov momentum 0.1, gradient norm clipped at 2.0, batch 256, 600 steps per epoch (the
+``paper`` preset of :mod:`attractor.tasks.presets`; ``quick`` is smaller); sequence
+lengths per batch from ``[N_max + 2, 4 N_max + 2)``. ``precision="bf16"`` trains in mixed
+precision (``torch.autocast``: bfloat16 matrix products, float32 parameters and states). After
+each epoch the accuracy of every head is measured on fresh sequences (float32) and the
+curriculum decides; that is the only analysis during training (τ_net and robustness run once,
+after it). N is *reached* when it is solved (the criterion above holds with it as the newest
+N). Training stops when ``max_n`` is reached, after ``max_epochs``, when ``time_budget`` seconds
+are spent, or on Ctrl-C (keeping everything done so far, marked ``interrupted``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from attractor.tasks.heads import TaskNetwork
 from attractor.train.progress import Progress
 
 CURRICULA = ("single", "multi", "none")
+#: Training precisions: float32, or bfloat16 matrix products with float32 state (mixed).
+PRECISIONS = ("fp32", "bf16")
 #: Accuracy that must be strictly exceeded to advance.
 THRESHOLD = 0.98
 
@@ -56,6 +61,7 @@ class TaskTrainConfig:
     max_epochs: int = 1000
     time_budget: float | None = None
     test_size: int = 2048
+    precision: str = "fp32"
     seed: int = 0
 
     def check(self) -> None:
@@ -72,6 +78,11 @@ class TaskTrainConfig:
             raise ConfigError("lr and grad_clip must be positive and momentum ≥ 0.")
         if not 0.5 <= self.threshold < 1:
             raise ConfigError(f"the accuracy threshold must lie in [0.5, 1), got {self.threshold}.")
+        if self.precision not in PRECISIONS:
+            raise UnknownNameError(
+                f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}."
+                + did_you_mean(self.precision, PRECISIONS)
+            )
         if self.time_budget is not None and self.time_budget <= 0:
             raise ConfigError(f"the time budget must be positive seconds, got {self.time_budget}.")
 
@@ -240,13 +251,16 @@ def train_curriculum(
     if progress is not None:
         progress.start(config.max_epochs, f"{config.task} · {cur.name}")
     bad_steps = 0
+    mixed = config.precision == "bf16"
     try:
         for epoch in range(1, config.max_epochs + 1):
             net.train()
             losses = []
             for _ in range(config.steps_per_epoch):
                 batch = task_batch(config.task, cur.ns, config.batch_size, generator=gen)
-                loss = task_loss(net(batch.inputs.to(dev)), batch.targets.to(dev))
+                with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=mixed):
+                    logits = net(batch.inputs.to(dev))
+                loss = task_loss(logits.float(), batch.targets.to(dev))
                 if not torch.isfinite(loss):
                     bad_steps += 1
                     if bad_steps > 10:

@@ -53,6 +53,8 @@ class RecurrentCore(Protocol):
 
     def __call__(self, x: Tensor) -> Tensor: ...
 
+    def final_state(self, x: Tensor) -> Tensor: ...
+
     def config(self) -> dict[str, Any]: ...
 
     def constrain(self) -> None: ...
@@ -82,6 +84,10 @@ class DynamicalCore(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return self.model.run(x)
 
+    def final_state(self, x: Tensor) -> Tensor:
+        """``h_T`` ``(B, M)`` (the model's :meth:`~DynamicalModel.final_state`)."""
+        return self.model.final_state(x)
+
     def constrain(self) -> None:
         self.model.constrain()
 
@@ -108,6 +114,10 @@ class TorchRNNCore(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.rnn(x)[0]
+
+    def final_state(self, x: Tensor) -> Tensor:
+        """``h_T`` ``(B, M)``."""
+        return self.rnn(x)[0][:, -1]
 
     def constrain(self) -> None:
         """No constraints on PyTorch's cells."""
@@ -201,7 +211,7 @@ class TaskNetwork(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """``x`` ``(B, T, K)`` → logits ``(B, n_heads, C)`` from the final state."""
-        return self.readout(self.core(x)[:, -1])
+        return self.readout(self.core.final_state(x))
 
     def constrain(self) -> None:
         """Project the core's parameters onto their constraints (after an optimiser step)."""
