@@ -162,25 +162,15 @@ def fit(
             val_noise_std=val_noise,
             validator=validate,
         )
-        metrics = evaluate_run(
-            net, prepared, result, keep_generated=figures, d_stsp_method=cfg.d_stsp_method
-        )
-        generated = metrics.pop("generated", None)
-        metrics["wall_time"] = time.perf_counter() - t_start
         if out_dir is None:
+            metrics = evaluate_run(net, prepared, result, d_stsp_method=cfg.d_stsp_method)
+            metrics["wall_time"] = time.perf_counter() - t_start
             return runs.Run(Path("."), config, net, prepared.train.scaler, metrics, result.history)
-        runs.save_checkpoint(partial / runs.CHECKPOINT, net)
-        runs.write_history(partial / runs.HISTORY, result.history)
-        with atomic_path(partial / runs.TEST_DATA) as tmp:
-            np.save(tmp, prepared.test_raw, allow_pickle=False)
-        if figures:
-            write_figures(partial, net, prepared, result.history, metrics, generated)
-        metrics["wall_time"] = time.perf_counter() - t_start
-        write_json(partial / runs.METRICS, metrics)
-        final = runs.finalise(partial, out_dir / run_name)
-        status = "interrupted" if result.interrupted else "done"
-        runindex.record_end(out_dir, run_id, status, final, _summary(metrics), metrics["wall_time"])
-        return runs.load_run(final)
+        assert partial is not None and run_id is not None
+        return complete_run(
+            out_dir, run_name, partial, run_id, net, prepared, result, cfg.d_stsp_method,
+            figures, t_start,
+        )  # fmt: skip
     except BaseException as exc:
         if out_dir is not None:
             if partial is not None:
@@ -196,6 +186,44 @@ def fit(
                 msg or type(exc).__name__,
             )
         raise
+
+
+def complete_run(
+    out_dir: Path,
+    run_name: str,
+    partial: Path,
+    run_id: int,
+    net: DynamicalModel,
+    prepared: PreparedData,
+    result: TrainResult,
+    d_stsp_method: str,
+    figures: bool,
+    t_start: float,
+    extra: dict[str, Any] | None = None,
+):
+    """Evaluate the selected model on the test data and write the rest of the run directory
+    (checkpoint, history, test data, figures, metrics plus ``extra``), move it into place and
+    record the end in the run index; returns the loaded :class:`~attractor.runs.Run`."""
+    from attractor.runs import directory as runs
+    from attractor.runs import index as runindex
+
+    metrics = evaluate_run(
+        net, prepared, result, keep_generated=figures, d_stsp_method=d_stsp_method
+    )
+    generated = metrics.pop("generated", None)
+    metrics.update(extra or {})
+    runs.save_checkpoint(partial / runs.CHECKPOINT, net)
+    runs.write_history(partial / runs.HISTORY, result.history)
+    with atomic_path(partial / runs.TEST_DATA) as tmp:
+        np.save(tmp, prepared.test_raw, allow_pickle=False)
+    if figures:
+        write_figures(partial, net, prepared, result.history, metrics, generated)
+    metrics["wall_time"] = time.perf_counter() - t_start
+    write_json(partial / runs.METRICS, metrics)
+    final = runs.finalise(partial, out_dir / run_name)
+    status = "interrupted" if result.interrupted else "done"
+    runindex.record_end(out_dir, run_id, status, final, _summary(metrics), metrics["wall_time"])
+    return runs.load_run(final)
 
 
 def _summary(metrics: dict[str, Any]) -> dict[str, Any]:

@@ -28,3 +28,33 @@ class TaskProgress(RichProgress):
             + (f"  τ̄ {tau:.3f}" if tau is not None else "")
         )
         return done, stats
+
+
+class SearchProgress:
+    """A rich bar over the search budget (planned seconds): trial, candidate, its validation
+    score, the best so far, elapsed and ETA."""
+
+    def __init__(self, console: Any) -> None:
+        self.console = console
+        self.bar: Any = None
+        self.task: Any = None
+        self.done = 0.0
+
+    def start_search(self, budget: float) -> None:
+        from attractor.train.display import rich_bar
+
+        self.bar = rich_bar(self.console)
+        self.bar.start()
+        self.task = self.bar.add_task("auto search", total=round(budget), stats="")
+
+    def trial(self, number: int, model: str, score: float, best: float, planned: float) -> None:
+        if self.bar is None:
+            return
+        self.done += planned
+        stats = f"trial {number} {model}: {score:.3f}  best {best:.3f}"
+        self.bar.update(self.task, completed=min(self.done, self.bar.tasks[0].total), stats=stats)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None

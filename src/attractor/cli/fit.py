@@ -16,7 +16,19 @@ def fit(
         "lorenz63", help="A dysts system (lorenz63, Rossler, …), a dataset (ecg) or a file."
     ),
     model: str = typer.Option(
-        "shplrnn", "--model", "-m", help="Model name (see `attractor models`)."
+        "shplrnn",
+        "--model",
+        "-m",
+        help="Model name (see `attractor models`), or auto: search candidates on validation.",
+    ),
+    budget: str = typer.Option(
+        "270s", help="With --model auto: the search budget, e.g. 270s, 5m (planned seconds)."
+    ),
+    candidates: str | None = typer.Option(
+        None, help="With --model auto: comma-separated candidates (default esn,alrnn-lsq,shplrnn)."
+    ),
+    resume: Path | None = typer.Option(
+        None, help="With --model auto: continue the search of this run directory."
     ),
     forcing: str | None = typer.Option(
         None, help="agtf | gtf | stf | none (default: the model's recipe)."
@@ -81,6 +93,27 @@ def fit(
 
     if seed < 0:
         raise ConfigError(f"--seed must be ≥ 0, got {seed}.")
+    if model.lower() == "auto":
+        from attractor.api.search import search_fit
+        from attractor.cli._progress import SearchProgress
+        from attractor.tasks.presets import parse_duration
+
+        run = search_fit(
+            data,
+            budget=parse_duration(budget, "search budget"),
+            candidates=candidates,
+            seed=seed,
+            noise=noise,
+            n_train=n_train,
+            out=out,
+            name=name,
+            resume=resume,
+            progress=SearchProgress(err_console),
+        )
+        _report(run)
+        chosen = run.config["search"]["chosen"]
+        out_console.print(f"chosen: trial {chosen['trial']} ({chosen['model']}): {chosen['why']}")
+        return
     run = fit_run(
         data,
         model,
@@ -111,6 +144,10 @@ def fit(
         }
         or None,
     )
+    _report(run)
+
+
+def _report(run) -> None:
     print_metrics(run.metrics, f"{run.config['data'].get('source')} — {run.model.kind}")
     out_console.print(f"run directory: [bold]{run.path}[/]")
     figs = sorted((run.path / "figures").glob("*.png"))

@@ -21,6 +21,7 @@ from attractor.models.base import DynamicalModel
 from attractor.models.baselines import LastValue, MeanValue
 from attractor.models.gated import GRU, LSTM, DiagGRU, DiagLSTM
 from attractor.models.leaky import LeakyRNN
+from attractor.models.parroting import ContextParroting
 from attractor.models.plrnn import PLRNN, ShallowPLRNN
 from attractor.models.recipe import Recipe
 from attractor.models.reservoir import EchoStateNetwork
@@ -108,6 +109,12 @@ MODELS: dict[str, ModelEntry] = {
     "sindy": ModelEntry(SINDy, {}, Recipe(), "SINDy polynomial vector field (pysindy), RK4 map"),
     "naive-last": ModelEntry(LastValue, {}, Recipe(), "naive baseline: repeat the last value"),
     "naive-mean": ModelEntry(MeanValue, {}, Recipe(), "naive baseline: the training mean"),
+    "parroting": ModelEntry(
+        ContextParroting,
+        {},
+        Recipe(),
+        "baseline: copy what followed the nearest match of the recent context",
+    ),
 }
 
 

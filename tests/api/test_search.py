@@ -1,0 +1,162 @@
+"""``model="auto"``: the Optuna search — candidates and budgets checked up front, the same seed
+choosing the same recipe, the store inside the run directory (resumable, refused when foreign),
+Ctrl-C keeping the best trial, and the run directory recording every trial and the choice."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from attractor.api import search as S
+from attractor.cli import app
+from attractor.errors import ConfigError, RunError, UnknownNameError
+from attractor.runs.directory import load_run
+from attractor.runs.index import list_runs
+from conftest import lorenz
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+#: A 1,500-sample Lorenz-63 array; ESN trials take about a second each here.
+BUDGET = 45.0
+
+
+@pytest.fixture(scope="module")
+def x() -> np.ndarray:
+    return lorenz(3000, dt=0.01)
+
+
+def run_search(x, out, **kw):
+    kw = {"budget": BUDGET, "candidates": "esn", "seed": 3, "figures": False, **kw}
+    return S.search_fit(x, out=out, **kw)
+
+
+@pytest.fixture(scope="module")
+def first(x, tmp_path_factory):
+    return run_search(x, tmp_path_factory.mktemp("auto"))
+
+
+def test_candidates_and_budgets_are_checked_before_any_work():
+    assert S.check_candidates("ESN, shplrnn") == ("esn", "shplrnn")
+    assert S.check_candidates(None) == S.DEFAULT_CANDIDATES
+    with pytest.raises(UnknownNameError, match="Did you mean 'esn'"):
+        S.check_candidates("esm")
+    with pytest.raises(ConfigError, match="at least one"):
+        S.check_candidates(" , ")
+    for bad in (0, -5, float("nan"), True):
+        with pytest.raises(ConfigError, match="positive"):
+            S.check_budget(bad, ("esn",))
+    with pytest.raises(ConfigError, match="too small for one candidate"):
+        S.check_budget(3, ("esn", "shplrnn"))
+    assert S.check_budget(60, ("esn",)) == 60.0
+
+
+def test_plan_stays_within_the_budget_and_epochs_scale_with_it():
+    assert S.plan_epochs(100, 200) == S.MIN_EPOCHS
+    assert S.plan_epochs(10_000, 50) == S.MAX_EPOCHS
+    assert S.plan_epochs(270, 100) < S.plan_epochs(600, 100)
+
+
+def test_search_writes_every_trial_and_why_it_chose(first):
+    summary = json.loads((first.path / S.SUMMARY).read_text())
+    trials = summary["trials"]
+    assert len(trials) >= 2 and trials[0]["params"]["esn_reservoir"] == 300  # known recipe first
+    planned = sum(t["planned_seconds"] for t in trials)
+    assert planned >= BUDGET and planned - trials[-1]["planned_seconds"] < BUDGET
+    done = [t for t in trials if t["state"] == "complete"]
+    best = min(done, key=lambda t: t["score"])
+    assert summary["best_trial"] == best["trial"]
+    assert best["score"] == pytest.approx(best["D_stsp"] + best["D_H"])
+    assert "lowest validation D_stsp + D_H" in summary["chosen"]["why"]
+    cfg = json.loads((first.path / "config.json").read_text())
+    assert cfg["model"]["kind"] == "esn" and cfg["model"]["chosen_by"] == "auto"
+    assert cfg["search"]["chosen"]["trial"] == best["trial"]
+    assert first.metrics["search"]["best_trial"] == best["trial"]
+    assert np.isfinite(first.metrics["D_stsp"])
+    # the store is Optuna's, inside the run directory
+    with sqlite3.connect(first.path / S.STORE) as con:
+        (n,) = con.execute("select count(*) from trials").fetchone()
+    assert n == len(trials)
+    # the run reloads like any other and is indexed
+    again = load_run(first.path)
+    assert again.model.kind == "esn"
+    (row,) = list_runs(first.path.parent)
+    assert row["status"] == "done"
+
+
+def test_the_same_seed_chooses_the_same_recipe_and_metrics(x, first, tmp_path):
+    second = run_search(x, tmp_path)
+    a = json.loads((first.path / S.SUMMARY).read_text())
+    b = json.loads((second.path / S.SUMMARY).read_text())
+    assert a["chosen"]["params"] == b["chosen"]["params"]
+    assert [t["params"] for t in a["trials"]] == [t["params"] for t in b["trials"]]
+    assert first.metrics["D_stsp"] == second.metrics["D_stsp"]
+    assert first.metrics["D_H"] == second.metrics["D_H"]
+
+
+def test_resume_continues_the_same_study(x, first, tmp_path):
+    before = json.loads((first.path / S.SUMMARY).read_text())["trials"]
+    resumed = run_search(x, tmp_path, resume=first.path, budget=2 * BUDGET)
+    after = json.loads((resumed.path / S.SUMMARY).read_text())
+    assert [t["trial"] for t in after["trials"]][: len(before)] == [t["trial"] for t in before]
+    assert len(after["trials"]) > len(before)
+    assert after["best_score"] <= min(t["score"] for t in before if t["score"] is not None)
+
+
+def test_a_store_that_is_not_ours_is_refused_and_nothing_is_written(x, tmp_path):
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    (fake / S.STORE).write_bytes(b"not a database at all")
+    out = tmp_path / "runs"
+    with pytest.raises(RunError, match="not an attractor search store"):
+        run_search(x, out, resume=fake)
+    assert not out.exists() or not [p for p in out.iterdir() if p.is_dir()]
+    with sqlite3.connect(fake / "other.sqlite") as con:
+        con.execute("create table t (a int)")
+    (fake / S.STORE).unlink()
+    (fake / "other.sqlite").rename(fake / S.STORE)
+    with pytest.raises(RunError, match="not an attractor search store"):
+        run_search(x, out, resume=fake)
+
+
+def test_ctrl_c_keeps_the_best_trial(x, tmp_path, monkeypatch):
+    import attractor.train.loop as loop
+
+    real, calls = loop.train, {"n": 0}
+
+    def flaky(*args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kw)
+
+    monkeypatch.setattr(loop, "train", flaky)
+    run = run_search(x, tmp_path)
+    summary = json.loads((run.path / S.SUMMARY).read_text())
+    assert summary["stopped"] == "interrupted"
+    assert [t["state"] for t in summary["trials"][:2]] == ["complete", "complete"]
+    assert run.metrics["stopped"] == "interrupted" and run.model.kind == "esn"
+    (row,) = list_runs(tmp_path)
+    assert row["status"] == "interrupted"
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (["--budget", "0"], "positive"),
+        (["--budget", "2s"], "too small"),
+        (["--candidates", "esn,transformer"], "unknown search candidate"),
+    ],
+)
+def test_cli_bad_search_input_exits_2(args, match, tmp_path):
+    res = CliRunner().invoke(
+        app, ["fit", "lorenz63", "--model", "auto", *args, "--out", str(tmp_path / "r")]
+    )
+    assert res.exit_code == 2, res.output
+    assert match in res.output and "Traceback" not in res.output
+    assert not (tmp_path / "r").exists() or not [
+        p for p in (tmp_path / "r").iterdir() if p.is_dir()
+    ]
