@@ -61,6 +61,7 @@ TINY: dict[str, dict] = {
     "shplrnn": {"latent_dim": 4, "hidden_dim": 9},
     "shplrnn-plain": {"latent_dim": 4, "hidden_dim": 9},
     "plrnn": {"latent_dim": 5},
+    "parroting": {"context": 4},
     "alrnn": {"latent_dim": 6, "n_relu": 2},
     "alrnn-lsq": {"latent_dim": 6, "n_relu": 2, "restarts": 2, "iters": 40},
     "gru": {"latent_dim": 5},

@@ -29,7 +29,7 @@ SMALL = {
 }
 #: Fitted in closed form from data (``fit_direct``); they cannot step before they are fitted, so
 #: their Jacobians and simulation are tested after fitting in test_adapters.py.
-DIRECT = {"esn-rpy", "sindy"}
+DIRECT = {"esn-rpy", "sindy", "parroting"}
 
 
 def autograd_jacobian(model: DynamicalModel, z: torch.Tensor) -> torch.Tensor:

@@ -9,7 +9,7 @@ neighbour)::
 
     z_t = [x_t; x_{t−1}; …; x_{t−D+1}]                      (M = N·D)
     j*  = argmin_j ‖z_t − w_j‖₂                             (w_j: the library's windows)
-    z_{t+1} = [s_{j*}; x_t; …; x_{t−D+2}],  x̂_{t+1} = s_{j*}  (s_j: what followed w_j)
+    z_{t+1} = [y_{j*}; x_t; …; x_{t−D+2}],  x̂_{t+1} = y_{j*}  (y_j: what followed w_j)
 
 The library is every window of ``D`` consecutive training samples that has a successor, with
 that successor. In the paper the library is the forecaster's own context window; here the
@@ -160,7 +160,7 @@ class ContextParroting(DirectFit, MatrixFreeJVP):
 
     # ------------------------------------------------------------------ the map
     def step(self, z: Tensor, s: Tensor | None = None) -> Tensor:
-        """``z' = [s_{j*}; z_{1:M−N}]`` with ``j*`` the library window nearest to ``z``
+        """``z' = [y_{j*}; z_{1:M−N}]`` with ``j*`` the library window nearest to ``z``
         (Euclidean, all rows in one KD-tree query); non-finite rows give NaN."""
         m, n = self.latent_dim, self.obs_dim
         self._check_last(z, m, "the latent state")
