@@ -149,6 +149,7 @@ def test_ctrl_c_keeps_the_best_trial(x, tmp_path, monkeypatch):
         (["--budget", "0"], "positive"),
         (["--budget", "2s"], "too small"),
         (["--candidates", "esn,transformer"], "unknown search candidate"),
+        (["--hidden", "50"], "--model auto chooses what --hidden would set"),
     ],
 )
 def test_cli_bad_search_input_exits_2(args, match, tmp_path):

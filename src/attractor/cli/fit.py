@@ -95,6 +95,21 @@ def fit(
         raise ConfigError(f"--seed must be ≥ 0, got {seed}.")
     if model.lower() == "auto":
         from attractor.api.search import search_fit
+
+        fixed = {
+            "--forcing": forcing, "--alpha": alpha, "--interval": interval, "--hidden": hidden,
+            "--latent": latent, "--n-relu": n_relu, "--epochs": epochs, "--lag": lag,
+            "--dim": dim, "--highpass": highpass, "--downsample": downsample,
+            "--d-stsp": d_stsp, "--seq-len": seq_len, "--batch-size": batch_size,
+        }  # fmt: skip
+        clash = [k for k, v in fixed.items() if v is not None] + (
+            ["--parallel"] if parallel else []
+        )
+        if clash or preset != "quick":
+            flags = ", ".join(clash + (["--preset"] if preset != "quick" else []))
+            raise ConfigError(
+                f"--model auto chooses what {flags} would set; drop it or name a model instead."
+            )
         from attractor.cli._progress import SearchProgress
         from attractor.tasks.presets import parse_duration
 
