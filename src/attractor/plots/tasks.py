@@ -71,7 +71,8 @@ def timescales_vs_n_figure(per_n: Sequence[Mapping[str, Any]] | Runs) -> Figure:
     ax3.set(xlabel="N", ylabel="τ_λ = −1/λ₁ (steps)", title="slowest mode τ_λ")
     for ax in (ax1, ax2, ax3):
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
     return fig
 
 
