@@ -37,7 +37,6 @@ Ctrl-C stops the search, keeps the best model found so far, writes the run direc
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 import time
@@ -509,12 +508,13 @@ def _write_config(partial: Path, config: dict[str, Any], best: dict[str, Any], s
 
 def _from_previous(run: Path, prev: dict[str, Any], data_for, seed: int) -> dict[str, Any]:
     """The best of a resumed search when no new trial beat it: its run's model, reloaded."""
+    from attractor.io import read_json
     from attractor.runs.directory import load_run
     from attractor.train.loop import TrainResult
     from attractor.train.recipes import make_train_config
 
     old = load_run(run)
-    summary = json.loads((run / SUMMARY).read_text())
+    summary = read_json(run / SUMMARY)
     params = summary["chosen"]["params"]
     result = TrainResult(model=old.model, history=list(old.history))
     result.best_metrics = {
