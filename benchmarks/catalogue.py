@@ -132,19 +132,28 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--systems", help="comma-separated (default: the development set)")
     ap.add_argument("--models", default=",".join(DEFAULT_MODELS))
-    ap.add_argument("--budget", type=float, default=270.0, help="auto's budget, seconds")
+    ap.add_argument("--budget", type=float, default=150.0, help="auto's budget, seconds")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--work", type=Path, default=HERE / "runs" / "catalogue")
     ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument(
+        "--part", help="K/N: only every N-th system from the K-th on (run parts side by side)"
+    )
+    ap.add_argument("--merge", help="comma-separated result files of parts to combine into --out")
     args = ap.parse_args()
     from attractor.data.systems import system_info
     from attractor.io import write_json
 
     systems = args.systems.split(",") if args.systems else dev_set()
+    if args.part:
+        k, n = (int(v) for v in args.part.split("/"))
+        systems = systems[k - 1 :: n]
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     old = json.loads(args.out.read_text()) if (args.resume and args.out.exists()) else {}
     rows: dict[str, dict] = old.get("rows", {})
+    for part in args.merge.split(",") if args.merge else []:
+        rows.update(json.loads(Path(part).read_text())["rows"])
     thumbs: dict[str, dict] = {}
     con = Console()
     for system in systems:
@@ -159,7 +168,10 @@ def main() -> None:
             row = {"system": info.name, "model": model, "wall_s": seconds, "error": error}
             if run is not None:
                 s = score(run, folder / "test.csv", info.lyapunov_max)
-                thumbs.setdefault(info.name, {})[model] = s.pop("thumb")
+                thumb = s.pop("thumb")
+                if thumb is not None:
+                    (folder / "thumbs").mkdir(exist_ok=True)
+                    np.save(folder / "thumbs" / f"{model}.npy", thumb)
                 row.update(s, run=str(run))
             row["floor_D_stsp"], row["floor_D_H"] = floor["D_stsp"], floor["D_H"]
             rows[key] = row
@@ -174,10 +186,12 @@ def main() -> None:
                     "rows": rows,
                 },
             )
-        if info.name in thumbs:
-            from attractor.data.files import read_series
+        from attractor.data.files import read_series
 
-            thumbs[info.name]["test"] = read_series(folder / "test.csv").trials[0][:5000]
+        thumbs[info.name] = {"test": read_series(folder / "test.csv").trials[0][:5000]}
+        for model in models:  # saved at scoring time, so resumed and merged parts have them
+            f = folder / "thumbs" / f"{model}.npy"
+            thumbs[info.name][model] = np.load(f) if f.exists() else None
     summary = summarise(rows, models)
     write_json(
         args.out,

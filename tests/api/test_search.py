@@ -42,6 +42,11 @@ def first(x, tmp_path_factory):
 def test_candidates_and_budgets_are_checked_before_any_work():
     assert S.check_candidates("ESN, shplrnn") == ("esn", "shplrnn")
     assert S.check_candidates(None) == S.DEFAULT_CANDIDATES
+    # the default list grows with the budget; a named candidate is searched at any budget
+    assert S.check_candidates(None, 150) == ("esn",)
+    assert S.check_candidates(None, 300) == ("esn", "alrnn-lsq")
+    assert S.check_candidates(None, 600) == S.DEFAULT_CANDIDATES
+    assert S.check_candidates("shplrnn", 10) == ("shplrnn",)
     with pytest.raises(UnknownNameError, match="Did you mean 'esn'"):
         S.check_candidates("esm")
     with pytest.raises(ConfigError, match="at least one"):
@@ -70,6 +75,7 @@ def test_search_writes_every_trial_and_why_it_chose(first):
     best = min(done, key=lambda t: t["score"])
     assert summary["best_trial"] == best["trial"]
     assert best["score"] == pytest.approx(best["D_stsp"] + best["D_H"])
+    assert {t["params"]["restart"] for t in trials} <= set(range(S.RESTARTS))
     assert "lowest validation D_stsp + D_H" in summary["chosen"]["why"]
     cfg = json.loads((first.path / "config.json").read_text())
     assert cfg["model"]["kind"] == "esn" and cfg["model"]["chosen_by"] == "auto"
@@ -178,3 +184,36 @@ def test_a_candidate_that_fails_on_the_data_is_a_failed_trial_not_a_failed_searc
     run = run_search(x, tmp_path)
     states = [t["state"] for t in json.loads((run.path / S.SUMMARY).read_text())["trials"]]
     assert states[1] == "fail" and states.count("complete") >= 2
+
+
+def test_the_validator_judges_against_denoised_data_pooled_for_the_histogram(x):
+    from attractor.data.denoise import denoise
+    from attractor.metrics.protocol import validate
+    from attractor.models.registry import create
+
+    rng = np.random.default_rng(0)
+    noisy = x + 0.05 * x.std(0) * rng.standard_normal(x.shape)
+    train, val = [noisy[:2400]], [noisy[2400:]]
+    val_clean, validator = S.denoised_validator(train, val)
+    # the validation reference is the denoised data: closer to the clean signal than measured
+    err = lambda a: float(np.abs(a - x[2400:]).mean())  # noqa: E731
+    assert err(val_clean[0]) < 0.7 * err(val[0])
+    esn = create("esn", 3)
+    esn.fit_direct(train)
+    got = validator(esn, val_clean, 5, 400, None)
+    assert got["D_H"] == validate(esn, val_clean, 5, 400)["D_H"]
+    # D_stsp: long free runs against the pooled denoised data, both thinned to fixed sizes
+    pooled = S.thin(np.concatenate([*denoise(train), *val_clean]), S.REF_POINTS)
+    assert len(pooled) == min(S.REF_POINTS, 3000)
+    assert 0 <= got["D_stsp"] < 5 and got["D_stsp"] != validate(esn, val_clean, 5, 400)["D_stsp"]
+    assert S.thin(np.arange(10)[:, None], 4)[:, 0].tolist() == [0, 3, 6, 9]
+
+
+def test_embedding_settings_reach_every_trial(x, tmp_path):
+    """A scalar recording with the user's lag and dimension: each decimated trial keeps the lag
+    in time (samples ÷ factor) and the dimension."""
+    run = run_search(x[:, :1], tmp_path, lag=8, dim=3)
+    k = json.loads((run.path / S.SUMMARY).read_text())["chosen"]["params"]["downsample"]
+    emb = run.config["data"]["embedding"]
+    assert emb["dim"] == 3 and emb["lag"] == max(1, round(8 / k))
+    assert run.model.obs_dim == 3
