@@ -16,7 +16,7 @@ from attractor.cli import app
 from attractor.runs.index import list_runs
 
 runner = CliRunner()
-TINY = ["--epochs", "1", "--preset", "quick"]
+TINY = ["--model", "shplrnn", "--epochs", "1", "--preset", "quick"]
 
 
 def invoke(*args):
@@ -158,14 +158,16 @@ CASES = [
     (["fit", "lorenz63", "--model", "gru9"], "unknown model"),
     # slow: generates the 100,000-sample training trajectory before the model is built
     pytest.param(
-        ["fit", "lorenz63", "--latent", "2"],
+        ["fit", "lorenz63", "--model", "shplrnn", "--latent", "2"],
         "smaller than the observed dimension",
         marks=pytest.mark.slow,
     ),
-    (["fit", "lorenz63", "--forcing", "magic"], "unknown forcing"),
+    (["fit", "lorenz63", "--model", "shplrnn", "--forcing", "magic"], "unknown forcing"),
+    # the default is auto: a training flag without a model is refused, naming one to use
+    (["fit", "lorenz63", "--epochs", "3"], "--model auto (the default) chooses what --epochs"),
     (["fit", "lorenz63", "--seed", "-1"], "seed"),
     (["fit", "lorenz63", "--noise", "-0.1"], "noise"),
-    (["fit", "lorenz63", "--preset", "huge"], "preset"),
+    (["fit", "lorenz63", "--model", "shplrnn", "--preset", "huge"], "preset"),
     (["systems", "show", "NotASystem"], "unknown system"),
     (["eval", "/nonexistent/run"], "does not exist"),
     (["simulate", "/nonexistent/run", "--out", "x.npy"], "does not exist"),
@@ -186,7 +188,7 @@ def test_bad_arguments_exit_2_with_one_line(args, match, tmp_path):
 def test_bad_files_exit_2_and_leave_nothing(tmp_path):
     for label, (path, match) in _bad_files(tmp_path).items():
         out = tmp_path / f"runs-{label}"
-        res = invoke("fit", path, "--epochs", "1", "--out", out)
+        res = invoke("fit", path, "--model", "shplrnn", "--epochs", "1", "--out", out)
         assert res.exit_code == 2, (label, res.output)
         assert match.lower() in res.output.lower(), (label, res.output)
         assert "Traceback" not in res.output, label

@@ -85,7 +85,7 @@ def test_the_latent_error_names_the_parameter_in_python():
 
 
 def test_the_latent_error_names_the_flag_on_the_command_line(tmp_path, lorenz_csv):
-    args = ["fit", str(lorenz_csv), "--latent", "2", "--out", str(tmp_path)]
+    args = ["fit", str(lorenz_csv), "--model", "shplrnn", "--latent", "2", "--out", str(tmp_path)]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 2
     assert "--latent 3 or more" in res.output and "latent=" not in res.output

@@ -143,6 +143,8 @@ def test_cli_eval_on_a_file_repeats_the_runs_preprocessing(tmp_path):
             for a in (
                 "fit",
                 path,
+                "--model",
+                "shplrnn",
                 "--epochs",
                 1,
                 "--hidden",
@@ -191,7 +193,18 @@ def test_cli_eval_on_a_file_repeats_the_runs_preprocessing(tmp_path):
 )
 def test_cli_bad_preprocessing_exits_2_and_writes_nothing(args, match, tmp_path):
     res = CliRunner().invoke(
-        app, ["fit", "ecg", *args, "--epochs", "1", "--out", str(tmp_path / "runs")]
+        app,
+        [
+            "fit",
+            "ecg",
+            *args,
+            "--model",
+            "shplrnn",
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path / "runs"),
+        ],
     )
     assert res.exit_code == 2, res.output
     assert match.lower() in res.output.lower() and "Traceback" not in res.output
@@ -205,7 +218,19 @@ def test_cli_too_short_split_names_the_part(tmp_path):
     f = tmp_path / "short.npy"
     np.save(f, np.sin(np.arange(300) * 0.3)[:, None])
     res = CliRunner().invoke(
-        app, ["fit", str(f), "--highpass", "0.1", "--epochs", "1", "--out", str(tmp_path / "r")]
+        app,
+        [
+            "fit",
+            str(f),
+            "--highpass",
+            "0.1",
+            "--model",
+            "shplrnn",
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path / "r"),
+        ],
     )
     assert res.exit_code == 2, res.output
     assert "the validation part of the data: a trial of" in res.output, res.output

@@ -310,7 +310,8 @@ def test_a_run_records_its_pipeline_and_eval_reapplies_it_old_runs_included(lore
 
     runner = CliRunner()
     out = tmp_path / "runs"
-    args = ["fit", lorenz_file, "--epochs", 1, "--hidden", 16, "--noise", 0.05, "--out", out]
+    args = ["fit", lorenz_file, "--model", "shplrnn", "--epochs", 1, "--hidden", 16]
+    args += ["--noise", 0.05, "--out", out]
     res = runner.invoke(app, [str(a) for a in args])
     assert res.exit_code == 0, res.output
     (run_dir,) = [p for p in out.iterdir() if p.is_dir()]

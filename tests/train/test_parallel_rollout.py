@@ -221,6 +221,8 @@ def test_cli_fit_parallel_records_it(lorenz_csv, tmp_path):
         [
             "fit",
             str(lorenz_csv),
+            "--model",
+            "shplrnn",
             "--epochs",
             "1",
             "--hidden",

@@ -78,7 +78,9 @@ def fit(
     """Reconstruct the dynamics behind ``data`` and return the :class:`~attractor.runs.Run`.
 
     ``data``: a dysts system name (``"lorenz63"``, ``"Rossler"``, …), a shipped dataset
-    (``"ecg"``), a file path, an array ``(T, N)`` or a TimeSeries. ``model``: a registry name.
+    (``"ecg"``), a file path, an array ``(T, N)`` or a TimeSeries. ``model``: a registry name,
+    or ``"auto"`` for the validation-driven search (:func:`attractor.api.search.search_fit`, its
+    default budget; the training arguments then do not apply, and it always writes a run).
     ``forcing``: ``agtf`` (default for PL models), ``gtf`` (with ``alpha``), ``stf`` (with
     ``interval``) or ``none``. ``preset``: ``quick`` (minutes) or ``full`` (benchmark length);
     ``epochs`` and ``train_config`` override it. With ``out=None`` nothing is written.
@@ -94,6 +96,13 @@ def fit(
 
     t_start = time.perf_counter()
     kind = model.lower()
+    if kind == "auto":  # the search with its default budget and candidates
+        from attractor.api.search import search_fit
+
+        return search_fit(
+            data, seed=seed, noise=noise, embed=embed, lag=lag, dim=dim, highpass=highpass,
+            n_train=n_train, out=out or "runs", name=name, figures=figures,
+        )  # fmt: skip
     get_entry(kind)  # unknown model → clear error before any work
     dev = resolve_device(device)
     prepared = prepare_data(data, noise, seed, embed, lag, dim, n_train, highpass, downsample)

@@ -15,17 +15,21 @@ def fit(
     data: str = typer.Argument(
         "lorenz63", help="A dysts system (lorenz63, Rossler, …), a dataset (ecg) or a file."
     ),
-    model: str = typer.Option(
-        "shplrnn",
+    model: str | None = typer.Option(
+        None,
         "--model",
         "-m",
-        help="Model name (see `attractor models`), or auto: search candidates on validation.",
+        help="Model name (see `attractor models`), or auto (the default): search candidates and "
+        "their settings on validation within --budget. Training flags (--epochs, --hidden, "
+        "--preset, …) need a named model, e.g. --model shplrnn.",
     ),
     budget: str = typer.Option(
-        "270s", help="With --model auto: the search budget, e.g. 270s, 5m (planned seconds)."
+        "150s", help="With --model auto: the search budget, e.g. 150s, 5m (planned seconds)."
     ),
     candidates: str | None = typer.Option(
-        None, help="With --model auto: comma-separated candidates (default esn,alrnn-lsq,shplrnn)."
+        None,
+        help="With --model auto: comma-separated candidates (default by budget: esn; alrnn-lsq "
+        "from 300 s; shplrnn from 600 s).",
     ),
     resume: Path | None = typer.Option(
         None, help="With --model auto: continue the search of this run directory."
@@ -93,22 +97,26 @@ def fit(
 
     if seed < 0:
         raise ConfigError(f"--seed must be ≥ 0, got {seed}.")
+    named = model is not None
+    model = model or "auto"
     if model.lower() == "auto":
         from attractor.api.search import search_fit
 
         fixed = {
             "--forcing": forcing, "--alpha": alpha, "--interval": interval, "--hidden": hidden,
-            "--latent": latent, "--n-relu": n_relu, "--epochs": epochs, "--lag": lag,
-            "--dim": dim, "--highpass": highpass, "--downsample": downsample,
-            "--d-stsp": d_stsp, "--seq-len": seq_len, "--batch-size": batch_size,
+            "--latent": latent, "--n-relu": n_relu, "--epochs": epochs,
+            "--downsample": downsample, "--d-stsp": d_stsp, "--seq-len": seq_len,
+            "--batch-size": batch_size,
         }  # fmt: skip
         clash = [k for k, v in fixed.items() if v is not None] + (
             ["--parallel"] if parallel else []
         )
         if clash or preset != "quick":
             flags = ", ".join(clash + (["--preset"] if preset != "quick" else []))
+            what = "--model auto" if named else "--model auto (the default)"
             raise ConfigError(
-                f"--model auto chooses what {flags} would set; drop it or name a model instead."
+                f"{what} chooses what {flags} would set; drop it or name a model, "
+                "e.g. --model shplrnn."
             )
         from attractor.cli._progress import SearchProgress
         from attractor.tasks.presets import parse_duration
@@ -119,6 +127,9 @@ def fit(
             candidates=candidates,
             seed=seed,
             noise=noise,
+            lag=lag,
+            dim=dim,
+            highpass=highpass,
             n_train=n_train,
             out=out,
             name=name,
