@@ -2,7 +2,13 @@
 
 Layout of ``<out>/``::
 
-    index.html              leaderboard per metric (median [q25, q75] over systems, failures),
+    index.html              overview first: models × systems heatmaps of D_stsp and D_H (median
+                            over seeds, fixed log-scale colours: green ≤ 0.5 for D_stsp, the
+                            faithful-reconstruction threshold, through yellow to red; best model
+                            per system in bold), each system's data floor beside its scores
+                            (:mod:`attractor.bench.floor`, cached in the store's ``meta``) and
+                            per model the median and share of systems with D_stsp ≤ 0.5; then
+                            leaderboard per metric (median [q25, q75] over systems, failures),
                             "wins by system property" (λ_max and Kaplan–Yorke dimension bins),
                             links to the per-system pages
     systems/<Name>.html     every model's metrics on that system, each with a thumbnail
@@ -16,6 +22,7 @@ page has loaded, so a headless browser can check that every image rendered.
 
 from __future__ import annotations
 
+import colorsys
 import html
 import math
 from collections import defaultdict
@@ -24,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from attractor.bench.floor import report_floors
 from attractor.bench.jobs import decode_array
 from attractor.bench.leaderboard import (
     METRIC_BY_KEY,
@@ -40,7 +48,7 @@ CSS = """
 body{font-family:system-ui,-apple-system,'DejaVu Sans',sans-serif;margin:2em;color:#222;
 max-width:1200px}table{border-collapse:collapse;margin:1em 0}
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f2f2f2}
-td.l,th.l{text-align:left}.fail{color:#b00}.best{font-weight:bold;background:#e8f5e9}
+td.l,th.l{text-align:left}td.floor{color:#555;font-style:italic}.fail{color:#b00}.best{font-weight:bold;background:#e8f5e9}
 .thumbs{display:flex;flex-wrap:wrap;gap:12px}.thumb{border:1px solid #ddd;padding:6px}
 .thumb img{width:360px;height:180px;display:block}small{color:#666}
 """
@@ -52,6 +60,13 @@ document.body.setAttribute('data-images',n+'/'+im.length);});
 #: Bins of the "wins by system property" view.
 LYAP_BINS = ((0.0, 0.2, "λ_max < 0.2"), (0.2, 1.0, "0.2 ≤ λ_max < 1"), (1.0, math.inf, "λ_max ≥ 1"))
 DIM_BINS = ((0.0, 2.5, "D_KY < 2.5"), (2.5, 3.5, "2.5 ≤ D_KY < 3.5"), (3.5, math.inf, "D_KY ≥ 3.5"))
+#: D_stsp at or below this is the field's threshold for a faithful reconstruction.
+FAITHFUL = 0.5
+#: Heatmaps of the front page: metric key → (low, high) of the log colour scale and the value
+#: where green turns yellow (``None``: one continuous green → yellow → red scale).
+HEATMAPS = {"D_stsp": (0.05, 20.0, FAITHFUL), "D_H": (0.02, 1.0, None)}
+#: Background of a cell without a finite value.
+GREY = "#dddddd"
 
 
 def _fmt(v: Any) -> str:
@@ -100,6 +115,104 @@ def _thumbnail(path: Path, true: np.ndarray, gen: np.ndarray, dt: float, title: 
     b.tick_params(labelsize=7)
     fig.tight_layout()
     save(fig, path, dpi=60)
+
+
+def heat_colour(v: float | None, lo: float, hi: float, pivot: float | None = None) -> str:
+    """Background ``#rrggbb`` of value ``v`` on a fixed log scale ``[lo, hi]`` (clipped): green
+    at ``lo`` through yellow to red at ``hi``; with a ``pivot``, values ≤ ``pivot`` stay green
+    (darker the lower) and values above run from yellow to red. Grey for None/NaN/∞."""
+    if v is None or not math.isfinite(v):
+        return GREY
+
+    def t(a: float, b: float) -> float:
+        x = (math.log10(max(v, 1e-300)) - math.log10(a)) / (math.log10(b) - math.log10(a))
+        return min(1.0, max(0.0, x))
+
+    if pivot is None:
+        hue = 120.0 * (1.0 - t(lo, hi))
+    elif v <= pivot:
+        hue = 135.0 - 40.0 * t(lo, pivot)  # greens: 135° (lowest) to 95° (at the threshold)
+    else:
+        hue = 60.0 * (1.0 - t(pivot, hi))  # yellow (60°) to red (0°)
+    r, g, b = colorsys.hls_to_rgb(hue / 360.0, 0.75, 0.75)
+    return f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}"
+
+
+def _heat_cell(v: float | None, colour: str, bold: bool = False) -> str:
+    text = "–" if v is None or math.isnan(v) else _fmt(v)
+    return f"<td style='background:{colour}'>{f'<b>{text}</b>' if bold else text}</td>"
+
+
+def _heatmap_html(rows: list[dict[str, Any]], floors: dict[str, dict[str, float] | None]) -> str:
+    """The front page's overview: per metric of :data:`HEATMAPS` a models × systems table
+    (floor column first), a legend, and per model the median (and for D_stsp the share of
+    systems at or below :data:`FAITHFUL`)."""
+    systems = sorted({r["system"] for r in rows})
+    models = sorted({r["model"] for r in rows})
+    keys = {m.key for m in available_metrics(rows)}
+    parts = []
+    for key, (lo, hi, pivot) in HEATMAPS.items():
+        if key not in keys:
+            continue
+        m = METRIC_BY_KEY[key]
+        table = per_system(rows, m)
+        parts.append(
+            f"<h3>{html.escape(m.label)} per system <small>(median over seeds; lower is better)"
+            "</small></h3><table class='heatmap'><tr><th class='l'>system</th>"
+            "<th title='the same metric between two clean trajectories of the system from "
+            "different initial conditions: what a perfect model scores'>floor</th>"
+            + "".join(f"<th>{html.escape(x)}</th>" for x in models)
+            + "</tr>"
+        )
+        for s in systems:
+            vals = {x: table.get(x, {}).get(s) for x in models}
+            finite = [(v, x) for x, v in vals.items() if v is not None and math.isfinite(v)]
+            best = min(finite)[1] if finite else None
+            f = (floors.get(s) or {}).get(key)
+            floor = _fmt(f) if f is not None and math.isfinite(f) else "–"
+            parts.append(
+                f"<tr><td class='l'><a href='systems/{html.escape(s)}.html'>{html.escape(s)}</a>"
+                f"</td><td class='floor'>{floor}</td>"
+                + "".join(
+                    _heat_cell(vals[x], heat_colour(vals[x], lo, hi, pivot), x == best)
+                    for x in models
+                )
+                + "</tr>"
+            )
+        parts.append("</table>")
+        scale = f"log scale from {lo:g} to {hi:g}"
+        if pivot is not None:
+            legend = (
+                f"Colours: green ≤ {pivot:g} (≤ {pivot:g} is the field's threshold for a faithful "
+                f"reconstruction), yellow to red above it ({scale})"
+            )
+        else:
+            legend = f"Colours: green (low) through yellow to red (high), {scale}"
+        parts.append(
+            f"<p class='legend'><small>{legend}; grey: no value (–) or diverged (∞). Bold: the "
+            "best model of the system. <i>floor</i>: the metric between two clean trajectories "
+            "of the system from different initial conditions at the test length, i.e. what a "
+            "perfect model would score.</small></p>"
+        )
+        summary = []
+        for x in models:
+            v = np.array(list(table.get(x, {}).values()), dtype=float)
+            if not len(v):
+                continue
+            item = f"<b>{html.escape(x)}</b> {_fmt(float(np.median(v)))}"
+            if pivot is not None:
+                k = int(np.sum(v <= pivot))
+                item += f" ({k}/{len(v)} = {100 * k / len(v):.0f} % ≤ {pivot:g})"
+            summary.append(item)
+        what = f"share of systems with {m.label} ≤ {pivot:g}" if pivot is not None else ""
+        parts.append(
+            f"<p class='summary'>Median {html.escape(m.label)} over systems"
+            + (f" and {html.escape(what)}" if what else "")
+            + ": "
+            + "; ".join(summary)
+            + ".</p>"
+        )
+    return "".join(parts)
 
 
 def _leaderboard_html(rows: list[dict[str, Any]]) -> str:
@@ -250,12 +363,16 @@ def write_html(store: Store, rows: list[dict[str, Any]], out: str | Path) -> Pat
         for r in rows
         if r["status"] == "failed"
     )
+    shown = {m.key for m in available_metrics(rows)} & set(HEATMAPS)
+    heat = _heatmap_html(rows, report_floors(store, rows)) if shown else ""
     body = (
         "<h1>attractor bench — leaderboard</h1>"
         f"<p>{len(by_system)} systems, {len({r['model'] for r in rows})} models, "
         f"{n_done} jobs done, <span class='fail'>{n_failed} failed</span>, {n_open} not finished."
         " Medians over systems (each system: median over seeds); failed jobs count as the worst"
-        " value.</p><h2>Leaderboard per metric</h2>"
+        " value.</p>"
+        + (f"<h2>Overview</h2>{heat}" if heat else "")
+        + "<h2>Leaderboard per metric</h2>"
         + _leaderboard_html(rows)
         + "<h2>Wins by system property</h2>"
         + _wins_html(rows)

@@ -85,43 +85,16 @@ def run_job(job: Job) -> dict[str, Any]:
 
 def _run(job: Job, result: dict[str, Any], timings: dict[str, Any]) -> None:
     from attractor.bench import protocols
-    from attractor.data.noise import estimate_noise
-    from attractor.data.pipeline import prepare_data
     from attractor.data.systems import load_system
-    from attractor.metrics.protocol import validate
     from attractor.models.registry import get_entry
-    from attractor.train.loop import train
-    from attractor.train.recipes import build_forcing, build_model, make_train_config
 
     st = job.settings
     kind = job.model.lower()
-    get_entry(kind)
-    t = time.perf_counter()
-    prepared = prepare_data(job.system, noise=st.noise or None, seed=job.seed, n_train=st.n_train)
-    timings["data_s"] = time.perf_counter() - t
-
-    forcing = build_forcing(kind, st.preset)
-    model = build_model(kind, prepared.train.n_channels, None, None, None, job.seed)
-    # CPU seconds, not wall seconds: jobs sharing the cores (or a busy machine) get equal compute
-    overrides = (
-        {"time_budget": st.budget_seconds, "budget_clock": "cpu"} if st.budget_seconds else None
-    )
-    cfg = make_train_config(st.preset, st.epochs, job.seed, overrides, kind)
-    cfg.seq_len = min(cfg.seq_len, max(prepared.train.lengths) - 1)
-    t = time.perf_counter()
-    res = train(
-        model,
-        list(prepared.train.trials),
-        list(prepared.val.trials),
-        forcing=forcing,
-        config=cfg,
-        val_noise_std=estimate_noise(prepared.val.trials),
-        validator=validate,
-    )
-    timings["train_s"] = time.perf_counter() - t
-    timings["epochs_run"] = len(res.history)
-    timings["best_epoch"] = res.best_epoch
-    timings["stopped"] = res.stopped
+    if kind == "auto":
+        model, prepared = _search(job, timings)
+    else:
+        get_entry(kind)
+        model, prepared = _train(job, timings)
     model.eval()
 
     t = time.perf_counter()
@@ -166,3 +139,67 @@ def _run(job: Job, result: dict[str, Any], timings: dict[str, Any]) -> None:
         result["error"] = f"non-finite {', '.join(bad)} (the free run left the region of the data)."
         return
     result["status"] = "done"
+
+
+def _train(job: Job, timings: dict[str, Any]):
+    """A registry model trained by its recipe within the job's budget; returns it and the data."""
+    from attractor.data.noise import estimate_noise
+    from attractor.data.pipeline import prepare_data
+    from attractor.metrics.protocol import validate
+    from attractor.train.loop import train
+    from attractor.train.recipes import build_forcing, build_model, make_train_config
+
+    st = job.settings
+    kind = job.model.lower()
+    t = time.perf_counter()
+    prepared = prepare_data(job.system, noise=st.noise or None, seed=job.seed, n_train=st.n_train)
+    timings["data_s"] = time.perf_counter() - t
+
+    forcing = build_forcing(kind, st.preset)
+    model = build_model(kind, prepared.train.n_channels, None, None, None, job.seed)
+    # CPU seconds, not wall seconds: jobs sharing the cores (or a busy machine) get equal compute
+    overrides = (
+        {"time_budget": st.budget_seconds, "budget_clock": "cpu"} if st.budget_seconds else None
+    )
+    cfg = make_train_config(st.preset, st.epochs, job.seed, overrides, kind)
+    cfg.seq_len = min(cfg.seq_len, max(prepared.train.lengths) - 1)
+    t = time.perf_counter()
+    res = train(
+        model,
+        list(prepared.train.trials),
+        list(prepared.val.trials),
+        forcing=forcing,
+        config=cfg,
+        val_noise_std=estimate_noise(prepared.val.trials),
+        validator=validate,
+    )
+    timings["train_s"] = time.perf_counter() - t
+    timings["epochs_run"] = len(res.history)
+    timings["best_epoch"] = res.best_epoch
+    timings["stopped"] = res.stopped
+    return model, prepared
+
+
+def _search(job: Job, timings: dict[str, Any]):
+    """``auto``: the per-dataset search (:func:`attractor.api.search.search_fit`) with the job's
+    budget (``budget_seconds``, planned seconds; the search's default without one), in a
+    temporary run directory; returns the chosen model and the data at its sampling step."""
+    import tempfile
+
+    from attractor.api.search import DEFAULT_BUDGET, search_fit
+    from attractor.data.pipeline import prepare_data
+
+    st = job.settings
+    noise = st.noise or None
+    t = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="attractor-auto-") as tmp:
+        run = search_fit(
+            job.system, budget=st.budget_seconds or DEFAULT_BUDGET, seed=job.seed, noise=noise,
+            n_train=st.n_train, out=tmp, figures=False,
+        )  # fmt: skip
+    chosen = run.config["search"]["chosen"]
+    k = int(chosen["params"].get("downsample", 1))
+    prepared = prepare_data(job.system, noise, job.seed, n_train=st.n_train, downsample=k)
+    timings["train_s"] = time.perf_counter() - t
+    timings["chosen"] = {"model": chosen["model"], "params": chosen["params"]}
+    return run.model, prepared

@@ -181,7 +181,8 @@ def resolve_models(names: list[str]) -> tuple[str, ...]:
 
     out: list[str] = []
     for n in names:
-        get_entry(n.strip())
+        if n.strip().lower() != "auto":  # the per-dataset search (attractor.api.search)
+            get_entry(n.strip())
         if n.strip().lower() not in out:
             out.append(n.strip().lower())
     return tuple(out)
