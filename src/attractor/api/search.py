@@ -315,6 +315,7 @@ def search_fit(
     import optuna
 
     from attractor.api.fit import complete_run
+    from attractor.data.noise import estimate_noise
     from attractor.data.period import decimation_factors, dominant_period
     from attractor.data.pipeline import prepare_data
     from attractor.io import read_json
@@ -465,6 +466,8 @@ def search_fit(
             "budget": budget,
             "planned_seconds": planned,
             "dominant_period_samples": period,
+            # observation noise per channel, × the channel's std (the data are standardised)
+            "noise_estimate": [float(v) for v in estimate_noise(base.train.trials)],
             "decimation_factors": factors,
             "best_trial": best["trial"],
             "best_score": best["score"],
@@ -478,7 +481,8 @@ def search_fit(
         result = best["result"]
         if guard["stopped"] == "interrupted":
             result.stopped = "interrupted"
-        extra = {"search": {k: summary[k] for k in ("stopped", "best_trial", "chosen")}}
+        keep = ("stopped", "best_trial", "chosen", "noise_estimate", "dominant_period_samples")
+        extra = {"search": {k: summary[k] for k in keep}}
         return complete_run(
             out_dir,
             run_name,

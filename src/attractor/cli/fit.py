@@ -138,6 +138,12 @@ def fit(
         )
         _report(run)
         chosen = run.config["search"]["chosen"]
+        found = run.metrics.get("search", {})
+        if found.get("noise_estimate"):
+            out_console.print(
+                f"data: dominant period {found['dominant_period_samples']:.0f} samples, "
+                f"observation noise ≈ {max(found['noise_estimate']):.1%} of the channel std"
+            )
         out_console.print(f"chosen: trial {chosen['trial']} ({chosen['model']}): {chosen['why']}")
         return
     run = fit_run(
