@@ -30,6 +30,12 @@ denoised, pooled histogram (used)      0.119   0.270   3.494    0.187
 best of the 14 (test, not available)   0.081   0.270   3.494    0.147
 =====================================  ======  ======  =======  =========
 
+**The long-run check.** Validation runs are short; a model can stay on the attractor that long
+and leave it later. The :data:`FINALISTS` best trials by validation are therefore run freely
+for :data:`LONG_STEPS` steps (:data:`LONG_TRAJ` runs from validation states) and the winner is
+the one with the lowest D_stsp of those runs plus its validation D_H (:func:`long_run_check`;
+the planned budget keeps :data:`LONG_CHECK_SECONDS` for it).
+
 Both samples of the D_stsp estimate are thinned to fixed sizes, so that its small-sample bias is
 the same for every trial: without that, a decimated trial (half the samples) scored ≈ 2× worse
 on noisy Lorenz-63 whatever the model, and decimation was never chosen.
@@ -90,10 +96,14 @@ MIN_PER_PERIOD = 25.0
 DEFAULT_BUDGET = 150.0
 #: Free-run steps per validation trajectory for D_stsp, and the sample sizes it compares.
 GEN_STEPS, GEN_POINTS, REF_POINTS = 4000, 20_000, 8000
+#: The long-run check: how many of the best trials, how many runs of how many steps each.
+FINALISTS, LONG_TRAJ, LONG_STEPS = 3, 4, 20_000
+#: Planned seconds of that check (three 600-unit ESNs: 4 × 25,000 steps took 7.7 s each).
+LONG_CHECK_SECONDS = 20.0
 #: Model seeds a trial may choose (``seed + restart``): chaotic fits are seed-sensitive.
 RESTARTS = 3
 #: The wall-clock guard, as a multiple of the budget.
-WALL_GUARD = 2.0
+WALL_GUARD = 1.5
 
 
 @dataclass(frozen=True)
@@ -162,10 +172,13 @@ MIN_BUDGET = {"esn": 0.0, "alrnn-lsq": 300.0, "shplrnn": 600.0}
 
 #: Cost model (seconds on the reference machine: 2 cores, 20,000 training samples of a 3-D
 #: system): a fixed part per trial (data, validation) plus a part per unit of work. Calibrated
-#: on the trial timings of a search on noisy Lorenz-63 (20,000-sample file, 2026-12-07): ESN 300
-#: units 5.1 s; hinge AL-RNN 8/16/32 hinges 37/40/46–56 s; shPLRNN L = 200, 102 epochs 106 s.
+#: on the trial timings of a search on noisy Lorenz-63 (20,000-sample file, 2026-12-07): hinge
+#: AL-RNN 8/16/32 hinges 37/40/46–56 s; shPLRNN L = 200, 102 epochs 106 s. The ESN's cost grows
+#: with the square of the reservoir (harvest T·R², ridge R³): median 5.9 s at R = 300 and 16.8 s
+#: at R = 600 over 257 trials of the 30-system catalogue run (one thread, two jobs sharing the
+#: cores; 2026-12-08).
 COST = {
-    "esn": (2.0, 0.015),  # + per reservoir unit
+    "esn": (2.0, 3.5e-5),  # + per squared reservoir unit
     "alrnn-lsq": (32.0, 0.7),  # + per hinge
     "shplrnn": (8.0, 0.007),  # + per epoch per hidden unit
 }
@@ -194,6 +207,12 @@ def check_candidates(
     return tuple(dict.fromkeys(items))
 
 
+def check_reserve(budget: float) -> float:
+    """Seconds of the budget kept for the long-run check of the finalists (none for budgets
+    too small to afford it: below four times the reserve)."""
+    return LONG_CHECK_SECONDS if budget >= 4 * LONG_CHECK_SECONDS else 0.0
+
+
 def plan_epochs(budget: float, hidden: int) -> int:
     """Epochs of one shPLRNN trial: a third of the budget at the cost model's rate."""
     per_epoch = COST["shplrnn"][1] * hidden
@@ -204,7 +223,7 @@ def estimated_cost(kind: str, settings: dict[str, Any], epochs: int = 0, scale: 
     """Seconds a trial is planned to take (``scale``: training samples / 20,000)."""
     fixed, rate = COST[kind]
     if kind == "esn":
-        work = settings["reservoir"]
+        work = settings["reservoir"] ** 2
     elif kind == "alrnn-lsq":
         work = settings["n_relu"]
     else:
@@ -351,6 +370,7 @@ def search_fit(
     run_name, partial, run_id = runs.start_run(out_dir, label, config)
     store = partial / STORE
     best: dict[str, Any] = {}
+    finalists: list[dict[str, Any]] = []
     guard = {"stopped": "budget"}
     try:
         prev_best: dict[str, Any] = {"score": math.inf}
@@ -426,10 +446,15 @@ def search_fit(
             trial.set_user_attr("D_H", float(metrics.get("D_H", math.inf)))
             trial.set_user_attr("epochs", len(result.history))
             trial.set_user_attr("seconds", time.perf_counter() - t0)
+            entry = dict(
+                score=value, net=net, prep=prep, result=result, trial=trial.number, cfg=cfg
+            )
             if not best or value < best["score"]:
-                best.update(
-                    score=value, net=net, prep=prep, result=result, trial=trial.number, cfg=cfg
-                )
+                best.update(entry)
+            if math.isfinite(value):  # the few best go on to the long-run check
+                finalists.append(entry)
+                finalists.sort(key=lambda e: e["score"])
+                del finalists[FINALISTS:]
             if progress is not None:
                 planned_s = trial.user_attrs["planned_seconds"]
                 progress.trial(trial.number, kind, value, best["score"], planned_s)
@@ -443,7 +468,7 @@ def search_fit(
         if progress is not None:
             progress.start_search(budget)
         try:
-            while planned < budget:
+            while planned < budget - check_reserve(budget):
                 if time.perf_counter() - t_start > WALL_GUARD * budget:
                     guard["stopped"] = "wall-clock guard"
                     break
@@ -455,6 +480,10 @@ def search_fit(
         finally:
             if progress is not None:
                 progress.stop()
+        checked = long_run_check(finalists, judge) if guard["stopped"] != "interrupted" else []
+        if checked:
+            best.clear()
+            best.update(min(finalists, key=lambda e: (e["long_score"], e["score"])))
         if resume is not None and (not best or prev_best["score"] <= best["score"]):
             best.clear()
             best.update(_from_previous(Path(resume), prev_best, data_for, seed))
@@ -471,7 +500,8 @@ def search_fit(
             "decimation_factors": factors,
             "best_trial": best["trial"],
             "best_score": best["score"],
-            "chosen": _describe(best, rows),
+            "finalists": checked,
+            "chosen": _describe(best, rows, checked),
             "trials": rows,
         }
         _write_config(partial, config, best, summary)
@@ -536,7 +566,41 @@ def denoised_validator(train_trials, val_trials):
         ds = float(d_stsp(reference, gen, method=d_stsp_method))
         return {"D_stsp": ds, "D_H": float(m["D_H"]), "diverged": False}
 
+    def long_run(model) -> float:
+        """D_stsp of :data:`LONG_TRAJ` free runs of :data:`LONG_STEPS` steps (∞ if they leave)."""
+        pool = np.concatenate(val_clean, axis=0)
+        x0 = pool[np.linspace(0, len(pool) - 1, LONG_TRAJ).astype(int)]
+        n_trans = round(TRANSIENT_FRACTION * GEN_STEPS)
+        gen = free_run(model, x0, LONG_STEPS + n_trans)[:, n_trans:]
+        if not (np.isfinite(gen).all() and np.abs(gen).max() < 1e6):
+            return math.inf
+        return float(d_stsp(reference, thin(gen.reshape(-1, gen.shape[-1]), GEN_POINTS)))
+
+    validator.long_run = long_run  # type: ignore[attr-defined]
     return val_clean, validator
+
+
+def long_run_check(finalists: list[dict[str, Any]], judge) -> list[dict[str, Any]]:
+    """Score each finalist on :data:`LONG_TRAJ` free runs of :data:`LONG_STEPS` steps (D_stsp
+    against the pooled denoised data, plus its validation D_H) and record it in the entry as
+    ``long_score``; returns one row per finalist for ``search.json`` (empty for fewer than two).
+
+    Validation runs are short (:data:`GEN_STEPS`); a model can stay on the attractor that long
+    and leave it later (an ESN on noisy Belousov–Zhabotinsky data: validation 0.645, then a
+    62,500-step test run that left the data's region, D_stsp 13.4). The long runs catch that."""
+    if len(finalists) < 2:
+        return []
+    rows = []
+    for e in finalists:
+        _, validator = judge(e["prep"])
+        d_h = float(e["result"].best_metrics.get("D_H", math.inf))
+        long = validator.long_run(e["net"])
+        e["long_score"] = long + d_h if math.isfinite(long + d_h) else math.inf
+        rows.append(
+            {"trial": e["trial"], "score": e["score"], "long_D_stsp": long,
+             "long_score": e["long_score"]}
+        )  # fmt: skip
+    return rows
 
 
 def thin(x: np.ndarray, n: int) -> np.ndarray:
@@ -566,8 +630,28 @@ def build_candidate(kind: str, obs_dim: int, settings: dict[str, Any], seed: int
     )
 
 
-def _describe(best: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _describe(
+    best: dict[str, Any], rows: list[dict[str, Any]], checked: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     done = [r for r in rows if r["state"] == "complete" and r["score"] is not None]
+    mine = next((c for c in checked or [] if c["trial"] == best["trial"]), None)
+    if mine is not None:  # (a resumed search may keep the previous run's choice instead)
+        others = "; ".join(
+            f"trial {c['trial']}: {c['long_score']:.3f}" for c in checked if c is not mine
+        )
+        why = (
+            f"lowest D_stsp + D_H ({mine['long_score']:.3f}) over {LONG_STEPS:,}-step free runs "
+            f"among the {len(checked)} best of {len(done)} completed trials"
+            + (f" ({others})" if others else "")
+            + f"; its validation score {mine['score']:.3f}"
+        )
+        chosen = next(r for r in rows if r["trial"] == best["trial"])
+        return {
+            "trial": best["trial"],
+            "model": chosen.get("model"),
+            "params": chosen.get("params"),
+            "why": why,
+        }
     ranked = sorted(done, key=lambda r: r["score"])
     runner = next((r for r in ranked if r["trial"] != best["trial"]), None)
     chosen = next(r for r in rows if r["trial"] == best["trial"]) if rows else {}
