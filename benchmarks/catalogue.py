@@ -219,9 +219,10 @@ def summarise(rows: dict[str, dict], models: list[str]) -> dict[str, dict]:
     out = {}
     for m in models:
         rs = [r for r in rows.values() if r["model"] == m]
-        d = np.array([r.get("D_stsp") if r.get("D_stsp") is not None else np.inf for r in rs])
-        h = np.array([r.get("D_H") if r.get("D_H") is not None else np.nan for r in rs])
-        lam = np.array([r["lambda_error"] for r in rs if r.get("lambda_error") is not None])
+        # (non-finite values come back from the JSON file as strings such as "inf")
+        d = np.array([float(r["D_stsp"]) if r.get("D_stsp") is not None else np.inf for r in rs])
+        h = np.array([float(r["D_H"]) if r.get("D_H") is not None else np.nan for r in rs])
+        lam = np.array([float(r["lambda_error"]) for r in rs if r.get("lambda_error") is not None])
         out[m] = {
             "systems": len(rs),
             "median_D_stsp": float(np.median(d)) if len(d) else math.nan,
